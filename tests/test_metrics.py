@@ -1,0 +1,56 @@
+import pytest
+import torch
+from torch import nn
+
+from alexnet_lib.metrics import accuracy, confusion_matrix, evaluate, per_class_accuracy, predict
+
+
+def test_topk_accuracy_by_hand():
+    logits = torch.tensor([
+        [0.9, 0.05, 0.03, 0.01, 0.005, 0.005],  # label 0: top-1 hit
+        [0.1, 0.5, 0.2, 0.1, 0.06, 0.04],       # label 2: second -> top-5 only
+        [0.3, 0.25, 0.2, 0.1, 0.1, 0.05],       # label 5: last -> miss
+        [0.0, 0.0, 0.0, 1.0, 0.0, 0.0],         # label 3: hit
+    ])
+    labels = torch.tensor([0, 2, 5, 3])
+    assert accuracy(logits, labels, topk=(1, 5)) == (0.5, 0.75)
+    assert accuracy(logits, labels, topk=1) == 0.5
+    assert accuracy(logits, labels, topk=(6,)) == (1.0,)
+
+
+def test_confusion_matrix_and_per_class():
+    labels = torch.tensor([0, 0, 1, 1, 1, 2])
+    preds = torch.tensor([0, 1, 1, 1, 0, 2])
+    cm = confusion_matrix(preds, labels, num_classes=3)
+    assert cm.tolist() == [[1, 1, 0], [1, 2, 0], [0, 0, 1]]
+    assert per_class_accuracy(cm).tolist() == pytest.approx([0.5, 2 / 3, 1.0])
+
+
+class MeanColour(nn.Module):
+    """Predicts class 0 for dark images and 1 for bright ones; ignores position."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(10.0))
+
+    def forward(self, x):
+        m = x.mean((1, 2, 3)) - 0.5
+        return torch.stack([-m, m], 1) * self.scale
+
+
+def test_evaluate_single_and_ten_crop():
+    images = torch.cat([torch.full((5, 3, 32, 32), 40), torch.full((5, 3, 32, 32), 220)]).to(torch.uint8)
+    labels = torch.tensor([0] * 5 + [1] * 5)
+    assert evaluate(MeanColour(), images, labels) == {"top1": 1.0, "top5": 1.0}
+    flipped = labels.flip(0)
+    assert evaluate(MeanColour(), images, flipped, ten_crop=True)["top1"] == 0.0
+    probs = predict(MeanColour(), images, ten_crop=True, batch_size=3)
+    assert probs.shape == (10, 2) and torch.allclose(probs.sum(1), torch.ones(10))
+
+
+def test_predict_restores_training_mode_and_centre_crops():
+    model = MeanColour().train()
+    images = torch.zeros(2, 3, 32, 32, dtype=torch.uint8)
+    images[:, :, 2:30, 2:30] = 255  # bright centre, dark border
+    probs = predict(model, images, crop_size=28)
+    assert model.training and torch.all(probs[:, 1] > 0.99)

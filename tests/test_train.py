@@ -1,0 +1,128 @@
+import pytest
+import torch
+
+from alexnet_lib.data import load_splits
+from alexnet_lib.models import AlexNetCIFAR
+from alexnet_lib.train import HISTORY_KEYS, NonFiniteLossError, fit, warmup_linear_schedule
+
+
+def without_seconds(history):
+    return {k: v for k, v in history.items() if k != "seconds"}
+
+
+@pytest.fixture
+def splits(cifar_root, tiny_profile):
+    return load_splits(tiny_profile, root=cifar_root, download=False)
+
+
+def new_model():
+    torch.manual_seed(0)
+    return AlexNetCIFAR(width=0.125, dropout=0.0)
+
+
+def test_fit_learns_and_records_history(splits, tiny_profile):
+    profile = tiny_profile.replace(epochs=6)
+    seen = []
+    history = fit(new_model(), splits, profile, progress=False,
+                  callback=lambda h: seen.append(len(h["epoch"])))
+    assert set(history) == set(HISTORY_KEYS)
+    assert history["epoch"] == list(range(1, 7)) and seen == list(range(1, 7))
+    assert all(len(v) == 6 for v in history.values())
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert history["val_acc"][-1] > 0.5  # ten easy classes: chance is 0.1
+    assert history["lr"][-1] < max(history["lr"])  # the schedule decays
+
+
+def test_fit_sets_the_models_normalization(splits, tiny_profile):
+    model = new_model()
+    fit(model, splits, tiny_profile.replace(epochs=1), progress=False)
+    assert torch.allclose(model.normalize.mean.flatten(), splits.mean)
+
+
+def test_cpu_run_repeats_to_the_last_digit(splits, tiny_profile):
+    a, b = new_model(), new_model()
+    ha = fit(a, splits, tiny_profile, progress=False, seed=5)
+    hb = fit(b, splits, tiny_profile, progress=False, seed=5)
+    assert without_seconds(ha) == without_seconds(hb)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_interrupted_run_resumes_exactly(splits, tiny_profile, tmp_path):
+    profile = tiny_profile.replace(dropout=0.5)
+    straight = AlexNetCIFAR(width=0.125)
+    torch.manual_seed(0)
+    straight = AlexNetCIFAR(width=0.125)
+    full_history = fit(straight, splits, profile, progress=False, seed=1)
+
+    def interrupt_after_two(history):
+        if len(history["epoch"]) == 2:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "run" / "checkpoint.pt"
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        fit(AlexNetCIFAR(width=0.125), splits, profile, progress=False, seed=1,
+            checkpoint=path, callback=interrupt_after_two)
+    assert torch.load(path, weights_only=True)["epoch"] == 2
+    torch.manual_seed(123)  # a fresh process: other weights, other global RNG state
+    resumed = AlexNetCIFAR(width=0.125)
+    history = fit(resumed, splits, profile, progress=False, seed=1, checkpoint=path)
+    assert without_seconds(history) == without_seconds(full_history)
+    assert all(torch.equal(p, q) for p, q in
+               zip(resumed.state_dict().values(), straight.state_dict().values()))
+
+
+def test_resume_refuses_another_runs_checkpoint(splits, tiny_profile, tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    fit(new_model(), splits, tiny_profile.replace(epochs=1), progress=False, checkpoint=path)
+    with pytest.raises(ValueError, match="another run"):
+        fit(new_model(), splits, tiny_profile.replace(epochs=2, lr=0.01), progress=False,
+            checkpoint=path)
+
+
+def test_nan_loss_stops_with_epoch_and_step_and_keeps_checkpoint(splits, tiny_profile, tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    model = new_model()
+    fit(model, splits, tiny_profile.replace(epochs=1), progress=False, checkpoint=path)
+    good = path.read_bytes()
+
+    calls = {"n": 0}
+    original_forward = model.forward
+
+    def poisoned(x):
+        calls["n"] += 1
+        out = original_forward(x)
+        return out * float("nan") if calls["n"] == 3 else out
+
+    model = new_model()
+    model.forward = poisoned
+    with pytest.raises(NonFiniteLossError, match=r"nan at epoch 1, step 3.*checkpoint"):
+        fit(model, splits, tiny_profile.replace(epochs=2), progress=False,
+            checkpoint=tmp_path / "other.pt")
+    assert not (tmp_path / "other.pt").exists()
+    assert path.read_bytes() == good
+
+
+def test_nan_in_a_later_epoch_keeps_the_last_good_checkpoint(splits, tiny_profile, tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    model = new_model()
+    original_forward = model.forward
+    steps_per_epoch = len(splits.train_labels) // tiny_profile.batch_size
+    calls = {"n": 0}
+
+    def poisoned(x):
+        if torch.is_grad_enabled():
+            calls["n"] += 1
+        out = original_forward(x)
+        return out * float("inf") if calls["n"] == steps_per_epoch + 2 else out
+
+    model.forward = poisoned
+    with pytest.raises(NonFiniteLossError, match="epoch 2, step 2"):
+        fit(model, splits, tiny_profile, progress=False, checkpoint=path)
+    assert torch.load(path, weights_only=True)["epoch"] == 1
+
+
+def test_warmup_linear_schedule():
+    f = warmup_linear_schedule(100, 0.1)
+    assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
+    assert f(10) == pytest.approx(1.0) and f(55) == pytest.approx(0.5) and f(100) == 0.0
