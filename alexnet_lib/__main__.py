@@ -42,7 +42,8 @@ def git_commit() -> str | None:
 
 def run_training(profile_name: str, out: Path, data_root: str = "data", seed: int = 0,
                  download: bool = True, device=None, progress: bool = True,
-                 model_overrides: dict | None = None, profile_overrides: dict | None = None) -> dict:
+                 model_overrides: dict | None = None,
+                 profile_overrides: dict | None = None) -> dict:
     """Train ``AlexNetCIFAR`` with a profile, test it, write ``out/history.json``; return it."""
     profile = get_profile(profile_name)
     if profile_overrides:
@@ -88,7 +89,8 @@ def run_training(profile_name: str, out: Path, data_root: str = "data", seed: in
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alexnet_lib", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m alexnet_lib",
+                                     description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("train", help="train AlexNetCIFAR with a profile and test it")
     tr.add_argument("--profile", choices=sorted(PROFILES), default=None,

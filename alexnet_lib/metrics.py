@@ -55,9 +55,11 @@ def predict(
     was_training = model.training
     model.eval()
     out = []
-    autocast = torch.autocast("cuda", torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
-    for start in range(0, len(images), batch_size):
-        x = images[start : start + batch_size].to(device)
+    cuda = device.type == "cuda"
+    autocast = torch.autocast("cuda", torch.bfloat16) if cuda else contextlib.nullcontext()
+    step = max(1, batch_size // 10) if ten_crop else batch_size  # ten views per image
+    for start in range(0, len(images), step):
+        x = images[start : start + step].to(device)
         x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
         size = crop_size or x.shape[-1]
         if ten_crop:

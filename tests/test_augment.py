@@ -3,7 +3,12 @@ import torch
 import torch.nn.functional as F
 
 from alexnet_lib.augment import (
-    TrainAugment, pca_lighting, random_crop, random_flip, rgb_pca, ten_crop,
+    TrainAugment,
+    pca_lighting,
+    random_crop,
+    random_flip,
+    rgb_pca,
+    ten_crop,
 )
 
 
@@ -64,7 +69,8 @@ def test_rgb_pca_recovers_a_known_covariance():
 def test_rgb_pca_of_uint8_is_on_the_unit_scale():
     images = torch.randint(0, 256, (50, 3, 4, 4), dtype=torch.uint8)
     eigvals, _ = rgb_pca(images)
-    assert torch.allclose(eigvals.sum(), torch.cov((images.transpose(0, 1).reshape(3, -1) / 255.0).double()).trace().float(), rtol=1e-4)
+    pixels = images.transpose(0, 1).reshape(3, -1).double() / 255
+    assert torch.allclose(eigvals.sum(), torch.cov(pixels).trace().float(), rtol=1e-4)
 
 
 def test_pca_lighting_adds_one_shift_per_image_along_the_formula():

@@ -8,7 +8,13 @@ from conftest import PER_BATCH, TEST_SIZE, make_images, write_cifar
 
 from alexnet_lib import data as data_module
 from alexnet_lib.data import (
-    CLASSES, DataError, DeviceLoader, channel_stats, load_cifar10, load_splits, train_val_split,
+    CLASSES,
+    DataError,
+    DeviceLoader,
+    channel_stats,
+    load_cifar10,
+    load_splits,
+    train_val_split,
 )
 from alexnet_lib.profiles import Profile
 
@@ -108,7 +114,8 @@ def test_validation_split_odd_size_and_errors():
 def test_load_splits_takes_the_profile_sizes(cifar_root):
     profile = Profile(name="t", train_size=100, val_size=40, test_size=30, width=0.1)
     splits = load_splits(profile, root=cifar_root, download=False)
-    assert (len(splits.train_labels), len(splits.val_labels), len(splits.test_labels)) == (100, 40, 30)
+    sizes = len(splits.train_labels), len(splits.val_labels), len(splits.test_labels)
+    assert sizes == (100, 40, 30)
     assert splits.mean.shape == (3,) and torch.all(splits.std > 0)
 
 

@@ -39,7 +39,8 @@ class MeanColour(nn.Module):
 
 
 def test_evaluate_single_and_ten_crop():
-    images = torch.cat([torch.full((5, 3, 32, 32), 40), torch.full((5, 3, 32, 32), 220)]).to(torch.uint8)
+    dark, bright = torch.full((5, 3, 32, 32), 40), torch.full((5, 3, 32, 32), 220)
+    images = torch.cat([dark, bright]).to(torch.uint8)
     labels = torch.tensor([0] * 5 + [1] * 5)
     assert evaluate(MeanColour(), images, labels) == {"top1": 1.0, "top5": 1.0}
     flipped = labels.flip(0)

@@ -7,7 +7,12 @@ from torch import nn
 
 from alexnet_lib.layers import LocalResponseNorm
 from alexnet_lib.models import (
-    AlexNet, AlexNetCIFAR, build_model, count_parameters, load_checkpoint, save_checkpoint,
+    AlexNet,
+    AlexNetCIFAR,
+    build_model,
+    count_parameters,
+    load_checkpoint,
+    save_checkpoint,
 )
 
 

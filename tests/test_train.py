@@ -44,12 +44,12 @@ def test_cpu_run_repeats_to_the_last_digit(splits, tiny_profile):
     ha = fit(a, splits, tiny_profile, progress=False, seed=5)
     hb = fit(b, splits, tiny_profile, progress=False, seed=5)
     assert without_seconds(ha) == without_seconds(hb)
-    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    assert all(torch.equal(p, q) for p, q in pairs)
 
 
 def test_interrupted_run_resumes_exactly(splits, tiny_profile, tmp_path):
     profile = tiny_profile.replace(dropout=0.5)
-    straight = AlexNetCIFAR(width=0.125)
     torch.manual_seed(0)
     straight = AlexNetCIFAR(width=0.125)
     full_history = fit(straight, splits, profile, progress=False, seed=1)
@@ -69,7 +69,8 @@ def test_interrupted_run_resumes_exactly(splits, tiny_profile, tmp_path):
     history = fit(resumed, splits, profile, progress=False, seed=1, checkpoint=path)
     assert without_seconds(history) == without_seconds(full_history)
     assert all(torch.equal(p, q) for p, q in
-               zip(resumed.state_dict().values(), straight.state_dict().values()))
+               zip(resumed.state_dict().values(), straight.state_dict().values(),
+                   strict=True))
 
 
 def test_resume_refuses_another_runs_checkpoint(splits, tiny_profile, tmp_path):

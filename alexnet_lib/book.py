@@ -1,0 +1,88 @@
+"""What every chapter of the book calls first and last: say how it runs, then how long it took.
+
+Proposed home: ``alexnet_lib/book.py``, imported as ``from alexnet_lib.book import
+setup_chapter, chapter_footer`` (its relative imports work only there). Each chapter's
+first code cell calls :func:`setup_chapter` with the minutes it expects under each
+profile; the banner it prints (profile, device, versions, expected time) is stored with
+the chapter's outputs, so no reader mistakes a smoke-profile figure for a result. The
+last cell calls :func:`chapter_footer` with what :func:`setup_chapter` returned.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+
+import torch
+
+from . import __version__
+from .profiles import ENV_VAR, default_profile_name, get_profile
+
+_LABEL = 10  # width of the banner's labels, so the lines line up (nbval's sanitizer relies on it)
+
+
+def _line(label: str, text: str) -> str:
+    return f"{label:<{_LABEL}}{text}"
+
+
+def describe_device(device: torch.device) -> str:
+    """``cuda:0 (NVIDIA H100 80GB HBM3)`` or ``cpu (2 threads)``."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def setup_chapter(expected_minutes: dict[str, float]) -> dict:
+    """Print the profile, device, versions and expected time of this chapter; return them.
+
+    ``expected_minutes`` maps profile names to how long the whole chapter should take
+    under that profile, e.g. ``{"smoke": 0.5, "quick": 5, "full": 3}``. Warns when the
+    profile is ``full`` but no GPU is present (the chapter will then take far longer
+    than it says). Returns ``{"profile": Profile, "device": torch.device, "started": float}``
+    where ``started`` is ``time.time()``; pass it to :func:`chapter_footer`.
+    """
+    started = time.time()
+    name = default_profile_name()
+    profile = get_profile(name)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if os.environ.get(ENV_VAR, "").strip():
+        source = f"set by {ENV_VAR}"
+    else:
+        source = f"default for this machine; set {ENV_VAR}=smoke|quick|full to change"
+    minutes = expected_minutes.get(profile.name)
+    expected = (f"about {minutes:g} min for this chapter with the {profile.name} profile"
+                if minutes is not None else f"no estimate for the {profile.name} profile")
+    no_gpu_for_full = profile.name == "full" and device.type != "cuda"
+
+    lines = [
+        _line("profile", f"{profile.name} ({source})"),
+        _line("device", describe_device(device)),
+        _line("versions", f"torch {torch.__version__}, alexnet_lib {__version__}"),
+        _line("expected", expected),
+    ]
+    if profile.name == "smoke":
+        lines.append(_line("note", "smoke runs only check that the code works; "
+                                   "their numbers are not results"))
+    if no_gpu_for_full:
+        lines.append(_line("WARNING", "profile full but no GPU: this will be very slow"))
+    print("\n".join(lines))
+    if no_gpu_for_full:
+        warnings.warn(
+            f"profile 'full' but no GPU: this chapter will take far longer than "
+            f"{minutes if minutes is not None else '?'} min. In Colab choose Runtime > "
+            f"Change runtime type > GPU; on a CPU set {ENV_VAR}=quick (or smoke).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return {"profile": profile, "device": device, "started": started}
+
+
+def chapter_footer(info: dict) -> None:
+    """Print the wall time since :func:`setup_chapter`, with its profile and device.
+
+    Returns nothing, so a notebook's last line ``chapter_footer(info)`` shows no value.
+    """
+    seconds = time.time() - info["started"]
+    shown = f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+    print(f"wall time {shown} (profile {info['profile'].name}, device {info['device'].type})")
