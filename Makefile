@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: book test install data clean
+.PHONY: book test install data outputs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,17 @@ install: $(STAMP)
 book: install
 	$(BIN)/jupyter-book build book/
 
-## make test: unit tests of alexnet_lib, then every other test the project has
+## make test: lint, unit tests, book tests (config, build with warnings as errors),
+## then every chapter re-executed and compared with its stored outputs (nbval)
 test: install
-	$(BIN)/ruff check alexnet_lib tests benchmarks
-	$(BIN)/python -m pytest tests
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests tests_book
+	$(BIN)/python -m pytest --nbval book/
+
+## make outputs PROFILE=quick: re-execute every chapter in place, storing fresh outputs
+PROFILE ?= quick
+outputs: install
+	cd book && ALEXNET_PROFILE=$(PROFILE) ../$(BIN)/jupyter execute --inplace *.ipynb
 
 ## make data: CIFAR-10 into data/ (downloads the original; offline, see data/README.md)
 data: install

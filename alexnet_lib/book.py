@@ -1,7 +1,6 @@
 """What every chapter of the book calls first and last: say how it runs, then how long it took.
 
-Proposed home: ``alexnet_lib/book.py``, imported as ``from alexnet_lib.book import
-setup_chapter, chapter_footer`` (its relative imports work only there). Each chapter's
+Imported as ``from alexnet_lib.book import setup_chapter, chapter_footer``. Each chapter's
 first code cell calls :func:`setup_chapter` with the minutes it expects under each
 profile; the banner it prints (profile, device, versions, expected time) is stored with
 the chapter's outputs, so no reader mistakes a smoke-profile figure for a result. The
@@ -18,19 +17,13 @@ import torch
 
 from . import __version__
 from .profiles import ENV_VAR, default_profile_name, get_profile
+from .train import default_device, device_name
 
 _LABEL = 10  # width of the banner's labels, so the lines line up (nbval's sanitizer relies on it)
 
 
 def _line(label: str, text: str) -> str:
     return f"{label:<{_LABEL}}{text}"
-
-
-def describe_device(device: torch.device) -> str:
-    """``cuda:0 (NVIDIA H100 80GB HBM3)`` or ``cpu (2 threads)``."""
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({torch.get_num_threads()} threads)"
 
 
 def setup_chapter(expected_minutes: dict[str, float]) -> dict:
@@ -45,7 +38,7 @@ def setup_chapter(expected_minutes: dict[str, float]) -> dict:
     started = time.time()
     name = default_profile_name()
     profile = get_profile(name)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = default_device()
     if os.environ.get(ENV_VAR, "").strip():
         source = f"set by {ENV_VAR}"
     else:
@@ -57,7 +50,7 @@ def setup_chapter(expected_minutes: dict[str, float]) -> dict:
 
     lines = [
         _line("profile", f"{profile.name} ({source})"),
-        _line("device", describe_device(device)),
+        _line("device", device_name(device)),
         _line("versions", f"torch {torch.__version__}, alexnet_lib {__version__}"),
         _line("expected", expected),
     ]
