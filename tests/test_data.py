@@ -4,7 +4,7 @@ import urllib.error
 import numpy as np
 import pytest
 import torch
-from conftest import PER_BATCH, TEST_SIZE, make_images, write_cifar
+from fake_cifar import PER_BATCH, TEST_SIZE, make_images, write_cifar
 
 from alexnet_lib import data as data_module
 from alexnet_lib.data import (
