@@ -149,8 +149,10 @@ def fit(
                 if not cuda or (step + 1) % log_every == 0 or step + 1 == steps:
                     _check_finite(losses[checked : step + 1], checked, epoch, checkpoint)
                     checked = step + 1
+                    acc = correct[: step + 1].sum().item() / ((step + 1) * profile.batch_size)
                     bar.set_postfix(epoch=f"{epoch + 1}/{profile.epochs}",
-                                    loss=f"{losses[step].item():.3f}", refresh=False)
+                                    loss=f"{losses[step].item():.3f}", acc=f"{acc:.3f}",
+                                    refresh=False)
                 bar.update(1)
             seen = steps * profile.batch_size
             val = (evaluate(model, data.val_images, data.val_labels, device=device)["top1"]
