@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -28,7 +29,8 @@ from .train import NonFiniteLossError, default_device, device_name, fit
 
 
 def git_commit() -> str | None:
-    """The commit the code ran at (with "-dirty" for uncommitted changes), if in a git tree."""
+    """The commit the code ran at (with "-dirty" for uncommitted changes), if in a git tree,
+    else ``ALEXNET_COMMIT`` from the environment, else None."""
     try:
         here = Path(__file__).resolve().parent
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
@@ -37,7 +39,8 @@ def git_commit() -> str | None:
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        return None
+        # a copy of the tree without .git (a lent GPU machine): the caller may say it
+        return os.environ.get("ALEXNET_COMMIT") or None
 
 
 def run_training(profile_name: str, out: Path, data_root: str = "data", seed: int = 0,
