@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from ablations import ROWS, table  # noqa: E402
+from alexnet_lib.ablations import ROWS, table  # noqa: E402
 
 # quick-profile candidates: the same epochs, images and width, hence the same CPU time
 QUICK_CANDIDATES = {
@@ -206,7 +206,8 @@ def main(argv=None) -> None:
     bench += (["--width", "0.25", "--batch-size", "32", "--steps", "3", "--rounds", "1"]
               if args.rehearse else ["--width", "1.0", "--batch-size", "256", "--steps", "100"])
     try:
-        result = subprocess.run(bench, capture_output=True, text=True,
+        result = subprocess.run(bench, capture_output=True, text=True, cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)},
                                 timeout=max(10, min(100, left() * 0.2)))
         text = result.stdout + result.stderr[-2000:]
     except subprocess.TimeoutExpired as err:

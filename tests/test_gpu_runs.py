@@ -1,0 +1,38 @@
+"""The bookkeeping of benchmarks/gpu_runs.py: a run cut off by its budget keeps its history."""
+
+import json
+import sys
+import tarfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import gpu_runs  # noqa: E402
+
+from alexnet_lib.models import AlexNetCIFAR, save_checkpoint  # noqa: E402
+
+
+def test_cut_off_run_leaves_partial_history_and_no_checkpoint(tmp_path):
+    run = tmp_path / "stage" / "row"
+    run.mkdir(parents=True)
+    history = {"epoch": [1, 2], "val_acc": [0.3, 0.4]}
+    save_checkpoint(run / "checkpoint.pt", AlexNetCIFAR(width=0.125), epoch=2, history=history,
+                    config={"profile": {"name": "quick"}, "seed": 0})
+    gpu_runs.keep_records_only(run)
+    assert not (run / "checkpoint.pt").exists()
+    partial = json.loads((run / "partial.json").read_text())
+    assert partial["epoch"] == 2 and partial["history"] == history
+    assert partial["model"]["width"] == 0.125
+
+
+def test_finished_run_keeps_only_its_record_and_packs(tmp_path):
+    run = tmp_path / "stage" / "row"
+    run.mkdir(parents=True)
+    (run / "history.json").write_text(json.dumps({"test": {}}))
+    (run / "checkpoint.pt").write_bytes(b"weights")
+    gpu_runs.keep_records_only(run)
+    assert not (run / "checkpoint.pt").exists() and not (run / "partial.json").exists()
+    assert gpu_runs.records(tmp_path / "stage") == {"row": {"test": {}}}
+    gpu_runs.pack(tmp_path, tmp_path.parent / "records.tar.gz")
+    with tarfile.open(tmp_path.parent / "records.tar.gz") as tar:
+        assert tar.getnames() == ["stage/row/history.json"]
