@@ -134,18 +134,11 @@ def test_chapter_is_stored_executed_top_to_bottom(path):
     assert "chapter_footer(" in source(cells[-1]), "the last code cell prints the wall time"
 
 
-def test_intro_profile_table_matches_the_library():
+def test_intro_profile_table_is_generated_from_the_library():
+    # the table itself is written by `python -m alexnet_lib.records` and checked against
+    # PROFILES by tests/test_records.py; here: the intro holds that generated block
     text = (BOOK / "intro.md").read_text()
-    rows = {}
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and cells[0] in PROFILES:
-            rows[cells[0]] = cells
-    assert set(rows) == set(PROFILES), "the intro's profile table lists every profile"
-    for name, (_, _, train, width, epochs, batch) in rows.items():
-        p = PROFILES[name]
-        expected_train = p.train_size if p.train_size is not None else 50_000 - p.val_size
-        assert int(train.replace(",", "")) == expected_train, name
-        assert float(width) == p.width, name
-        assert int(epochs) == p.epochs, name
-        assert int(batch) == p.batch_size, name
+    assert "<!-- generated: profiles -->" in text and "<!-- end: profiles -->" in text
+    for name in PROFILES:
+        assert f"| `{name}` |" in text, name
+
