@@ -39,6 +39,11 @@ def load(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def load_folder(folder: Path) -> dict[str, dict]:
+    """``{run name: record}`` for every ``folder/<run>/history.json`` (finished runs only)."""
+    return {p.parent.name: load(p) for p in sorted(Path(folder).glob("*/history.json"))}
+
+
 def _pct(x: float) -> str:
     return f"{x:.1%}"
 
@@ -66,7 +71,8 @@ def results_block(records: Path = RECORDS) -> str:
         path = records / folder / "history.json"
         if not path.is_file():
             continue
-        r, t = load(path), load(path)["test"]
+        r = load(path)
+        t = r["test"]
         lines.append(f"| {what} | {r['device']}, torch {r['torch']} | "
                      f"{_pct(t['single_top1'])} | {_pct(t['single_top5'])} | "
                      f"{_pct(t['ten_crop_top1'])} | {_duration(r['wall_seconds'])} | "
@@ -76,7 +82,7 @@ def results_block(records: Path = RECORDS) -> str:
 
 def ablations_block(records: Path = RECORDS) -> str:
     folder, profile, command = ABLATIONS
-    found = {p.parent.name: load(p) for p in sorted((records / folder).glob("*/history.json"))}
+    found = load_folder(records / folder)
     if not found:
         return "(no recorded ablation runs)"
     devices = sorted({r["device"] for r in found.values()})

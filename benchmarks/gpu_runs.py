@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from alexnet_lib.ablations import ROWS, table  # noqa: E402
+from alexnet_lib.records import load_folder as records  # noqa: E402
 
 # quick-profile candidates: the same epochs, images and width, hence the same CPU time
 QUICK_CANDIDATES = {
@@ -146,11 +147,6 @@ def pack(out: Path, target: Path | None) -> None:
             if path.is_file() and path.suffix in (".json", ".txt"):
                 tar.add(path, arcname=str(path.relative_to(out)))
     tmp.replace(target)
-
-
-def records(folder: Path) -> dict[str, dict]:
-    return {p.parent.name: json.loads(p.read_text())
-            for p in sorted(folder.glob("*/history.json"))}
 
 
 def main(argv=None) -> None:
