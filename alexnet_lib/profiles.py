@@ -44,6 +44,9 @@ class Profile:
     crop_padding: int = 4  # random 32x32 crops of the image padded by this many pixels
     flip: bool = True
     lighting: float = 0.1  # std of the PCA colour noise; 0 switches it off
+    # torch.compile the model for the training steps (fuses LRN's elementwise work on a
+    # GPU; costs a compilation at the start). Off until a measured run shows it helps.
+    compile: bool = False
     # how long a chapter that uses this profile should take, for the banner
     expected_minutes: float = 1.0
 

@@ -100,6 +100,9 @@ def fit(
     loader = DeviceLoader(data.train_images, data.train_labels, profile.batch_size, device,
                           augment=augment, seed=seed)
     steps = len(loader)
+    # the compiled module shares the model's parameters: the optimizer, the checkpoints and
+    # evaluation (which switches to eval mode, a second graph) use the plain model
+    train_model = torch.compile(model) if profile.compile else model
     optimizer = make_optimizer(model, profile)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, warmup_linear_schedule(steps * profile.epochs, profile.warmup_fraction))
@@ -138,7 +141,7 @@ def fit(
                 if cuda:
                     x = x.contiguous(memory_format=torch.channels_last)
                 with autocast:
-                    logits = model(x)
+                    logits = train_model(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=profile.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

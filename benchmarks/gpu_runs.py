@@ -3,23 +3,28 @@
     python benchmarks/gpu_runs.py --out runs/gpu            # a CUDA machine, CIFAR-10 in data/
     python benchmarks/gpu_runs.py --out /tmp/r --rehearse   # the same stages in a minute on CPU
 
-Stages, each with its own wall-clock budget so that one slow stage cannot starve the next:
+Stages, run in this order, each with its own wall-clock budget so that one slow stage
+cannot starve the next; ``--stages`` picks some (the default: the full-profile ones, since
+the quick-profile stages are recorded in ``data/records/gpu-h200/``):
 
 1. ``full``: the full profile alone on the GPU (nothing else running): its test accuracy
    is goal 1, its wall time goal 2. It is also the ``baseline`` row of the full ablations.
-2. ``pipeline``: ``benchmarks/pipeline.py`` at full width, alone: library pipeline vs a
+2. ``compile``: the same run with ``compile=True``, alone: later full runs compile only
+   if this one was faster, wall clock to wall clock, on the same card in the same call.
+3. ``pipeline``: ``benchmarks/pipeline.py`` at full width, alone: library pipeline vs a
    DataLoader of per-image torchvision transforms, on the same card in the same run.
-3. ``candidates``, all at once: a few recipes for the ``quick`` profile with the same
-   compute (so the same CPU time), and one longer recipe for ``full``. Validation
-   accuracy, never the test set, picks the quick recipe.
-4. ``ablations``: every row of ``benchmarks/ablations.py`` for the picked quick recipe,
-   all at once; then the ``full`` rows with the time that is left.
+4. ``candidates``: a few recipes for the ``quick`` profile with the same compute (so the
+   same CPU time), all at once. Validation accuracy, never the test set, picks one.
+5. ``ablations-quick``: every row of ``benchmarks/ablations.py`` with that recipe, all at once.
+6. ``tune-full``: ``FULL_CANDIDATES``, each alone, one after another; the best validation
+   accuracy, the baseline's included, picks the full recipe (``picked-full.json``).
+7. ``ablations-full``: the rows at full size with that recipe, all at once, in the time left.
 
 Each run is one process writing the usual ``history.json`` record (``run_training``) under
 ``OUT/<stage>/<run>/``. A run cut off by its stage's budget leaves ``partial.json`` (the
 history of its finished epochs, read from its checkpoint). Checkpoints are deleted; with
 ``--pack FILE`` the records are packed into one tarball after every stage. Several
-processes share the GPU in stages 3 and 4, so only stages 1 and 2 time anything.
+processes share the GPU in stages 4, 5 and 7, so only the runs made alone time anything.
 """
 
 from __future__ import annotations
@@ -49,7 +54,13 @@ QUICK_CANDIDATES = {
     "smooth0.1": {"label_smoothing": 0.1},
     "nesterov": {"nesterov": True},
 }
-FULL_CANDIDATES = {"epochs60_smooth0.1": {"epochs": 60, "label_smoothing": 0.1}}
+# full-recipe candidates against the overfitting of the first full run (85.9% test, 97.5%
+# train accuracy on augmented batches): more regularization, each alone on the GPU
+FULL_CANDIDATES = {
+    "smooth0.1": {"label_smoothing": 0.1},
+    "wd1e-3": {"weight_decay": 1e-3},
+    "wd1e-3_smooth0.1_e50": {"weight_decay": 1e-3, "label_smoothing": 0.1, "epochs": 50},
+}
 
 
 def log(message: str) -> None:
@@ -149,6 +160,12 @@ def pack(out: Path, target: Path | None) -> None:
     tmp.replace(target)
 
 
+STAGES = ("full", "compile", "pipeline", "candidates", "ablations-quick", "tune-full",
+          "ablations-full")
+# what the next device call should run: the quick stages are recorded (data/records/gpu-h200)
+DEFAULT_STAGES = ("full", "compile", "pipeline", "tune-full", "ablations-full")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -165,11 +182,17 @@ def main(argv=None) -> None:
     parser.add_argument("--pack", type=Path, default=None, help="tarball of the records")
     parser.add_argument("--budget", type=float, default=530,
                         help="seconds for all stages together")
+    parser.add_argument("--stages", default=",".join(DEFAULT_STAGES),
+                        help=f"comma-separated, run in this order: {', '.join(STAGES)}")
     parser.add_argument("--rehearse", action="store_true",
                         help="smoke-sized runs of every stage on this machine (1 epoch each)")
     args = parser.parse_args(argv)
     if args.command == "one":
         return one(args)
+    stages = [s for s in args.stages.split(",") if s]
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        parser.error(f"unknown stages {unknown}: choose from {', '.join(STAGES)}")
 
     t0 = time.perf_counter()
     out = args.out
@@ -187,73 +210,124 @@ def main(argv=None) -> None:
     import torch
 
     log(f"torch {torch.__version__}, cuda {torch.cuda.is_available()}, "
-        f"{torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}")
+        f"{torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}; "
+        f"stages {', '.join(s for s in STAGES if s in stages)}")
+    # the recipe of the later full-profile stages: compile if it measured faster, and the
+    # tuned candidate if one beat the baseline on validation
+    full_recipe: dict = {}
+    wall: dict[str, float] = {}
 
-    # 1. the full profile, alone
-    stage = Stage("full", min(220, left() * 0.4), common)
-    stage.start(out / "ablations-full" / "baseline", full, full_cap)
-    seconds = stage.wait()
-    log(f"full profile alone: {list(seconds.values())} s")
-    pack(out, args.pack)
+    def alone(name: str, target: Path, overrides: dict, cap_seconds: float) -> dict | None:
+        """One full-profile run with the GPU to itself; its record, or None if cut off."""
+        stage = Stage(name, max(10.0, min(cap_seconds, left() - 15)), common)
+        stage.start(target, full, {**overrides, **full_cap})
+        stage.wait()
+        pack(out, args.pack)
+        path = target / "history.json"
+        return json.loads(path.read_text()) if path.is_file() else None
 
-    # 2. the pipeline benchmark, alone
-    bench = [sys.executable, str(ROOT / "benchmarks" / "pipeline.py"), "--data", args.data,
-             "--rounds", "3", "--workers", str(min(8, os.cpu_count() or 2))]
-    bench += (["--width", "0.25", "--batch-size", "32", "--steps", "3", "--rounds", "1"]
-              if args.rehearse else ["--width", "1.0", "--batch-size", "256", "--steps", "100"])
-    try:
-        result = subprocess.run(bench, capture_output=True, text=True, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                timeout=max(10, min(100, left() * 0.2)))
-        text = result.stdout + result.stderr[-2000:]
-    except subprocess.TimeoutExpired as err:
-        text = f"pipeline benchmark cut off after {err.timeout:.0f} s\n{err.stdout or ''}"
-    (out / "pipeline.txt").write_text(text)
-    print(text, flush=True)
-    pack(out, args.pack)
+    # 1. the full profile, alone: goal 1's accuracy, goal 2's wall time, the full baseline
+    if "full" in stages:
+        r = alone("full", out / "ablations-full" / "baseline", {}, 220)
+        if r:
+            wall["plain"] = r["wall_seconds"]
+            log(f"full profile alone: {r['wall_seconds']:.0f} s, "
+                f"test {r['test']['single_top1']:.2%}")
 
-    # 3. candidates for the quick recipe (and one for full), all at once
-    stage = Stage("candidates", left() * 0.35, common, threads=1)
-    for name, over in QUICK_CANDIDATES.items():
-        stage.start(out / "candidates-quick" / name, quick, {**over, **cap})
-    for name, over in FULL_CANDIDATES.items():
-        stage.start(out / "candidates-full" / name, full, {**over, **full_cap})
-    stage.wait()
-    pack(out, args.pack)
-    found = records(out / "candidates-quick")
-    best = max(found, key=lambda k: found[k]["history"]["val_acc"][-1], default="quick")
-    picked = QUICK_CANDIDATES[best]
-    log(f"quick recipe picked on validation accuracy: {best} {picked}")
-    (out / "picked.json").write_text(json.dumps({"name": best, "overrides": picked}))
+    # 2. the same run through torch.compile, alone: does compiling pay for itself?
+    if "compile" in stages:
+        r = alone("compile", out / "speed" / "full-compiled", {"compile": True}, 220)
+        if r:
+            wall["compiled"] = r["wall_seconds"]
+            log(f"full profile compiled: {r['wall_seconds']:.0f} s, "
+                f"test {r['test']['single_top1']:.2%}")
+        if "plain" in wall and "compiled" in wall and wall["compiled"] < wall["plain"]:
+            full_recipe["compile"] = True
+        log(f"later full-profile runs compile: {bool(full_recipe.get('compile'))} ({wall})")
 
-    # 4. every ablation row for the picked quick recipe, all at once; then, with what time
-    # is left, the full rows (a row cut off still leaves its per-epoch history)
-    stage = Stage("ablations-quick", (left() - 15) * 0.6, common, threads=1)
-    for row, (_, model_over, profile_over) in ROWS.items():
-        if row == "baseline" and best in found:  # the picked candidate is the baseline
-            target = out / "ablations-quick" / "baseline"
-            target.mkdir(parents=True, exist_ok=True)
-            (target / "history.json").write_text(json.dumps(found[best], indent=2))
-            continue
-        stage.start(out / "ablations-quick" / row, quick, {**picked, **profile_over, **cap},
-                    model_over)
-    stage.wait()
-    pack(out, args.pack)
-    stage = Stage("ablations-full", left() - 15, common, threads=1)
-    for row, (_, model_over, profile_over) in ROWS.items():
-        if row != "baseline":
-            stage.start(out / "ablations-full" / row, full, {**profile_over, **full_cap},
+    # 3. the pipeline benchmark, alone
+    if "pipeline" in stages:
+        bench = [sys.executable, str(ROOT / "benchmarks" / "pipeline.py"), "--data", args.data,
+                 "--rounds", "3", "--workers", str(min(8, os.cpu_count() or 2))]
+        bench += (["--width", "0.25", "--batch-size", "32", "--steps", "3", "--rounds", "1"]
+                  if args.rehearse
+                  else ["--width", "1.0", "--batch-size", "256", "--steps", "100"])
+        try:
+            result = subprocess.run(bench, capture_output=True, text=True, cwd=ROOT,
+                                    env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                    timeout=max(10, min(100, left() * 0.2)))
+            text = result.stdout + result.stderr[-2000:]
+        except subprocess.TimeoutExpired as err:
+            text = f"pipeline benchmark cut off after {err.timeout:.0f} s\n{err.stdout or ''}"
+        (out / "pipeline.txt").write_text(text)
+        print(text, flush=True)
+        pack(out, args.pack)
+
+    # 4. candidates for the quick recipe, all at once (same compute, so the same CPU time)
+    picked = {}
+    if "candidates" in stages:
+        stage = Stage("candidates", left() * 0.35, common, threads=1)
+        for name, over in QUICK_CANDIDATES.items():
+            stage.start(out / "candidates-quick" / name, quick, {**over, **cap})
+        stage.wait()
+        pack(out, args.pack)
+        found = records(out / "candidates-quick")
+        best = max(found, key=lambda k: found[k]["history"]["val_acc"][-1], default="quick")
+        picked = QUICK_CANDIDATES[best]
+        log(f"quick recipe picked on validation accuracy: {best} {picked}")
+        (out / "picked.json").write_text(json.dumps({"name": best, "overrides": picked}))
+
+    # 5. every ablation row with the quick recipe, all at once
+    if "ablations-quick" in stages:
+        stage = Stage("ablations-quick", (left() - 15) * 0.6, common, threads=1)
+        for row, (_, model_over, profile_over) in ROWS.items():
+            stage.start(out / "ablations-quick" / row, quick,
+                        {**picked, **profile_over, **cap}, model_over)
+        stage.wait()
+        pack(out, args.pack)
+
+    # 6. candidates for the full recipe, each alone, one after another; validation
+    # accuracy (never the test set) against the baseline's picks the recipe
+    if "tune-full" in stages:
+        for name, over in FULL_CANDIDATES.items():
+            if left() < 60:
+                log(f"tune-full: no time left for {name}")
+                break
+            alone("tune-full", out / "candidates-full" / name, {**full_recipe, **over}, 200)
+        found = records(out / "candidates-full")
+        base = records(out / "ablations-full").get("baseline")
+        if base:
+            found = {"baseline": base, **found}
+        if found:
+            best = max(found, key=lambda k: found[k]["history"]["val_acc"][-1])
+            full_recipe.update(FULL_CANDIDATES.get(best, {}))
+            log(f"full recipe picked on validation accuracy: {best} {full_recipe}")
+            (out / "picked-full.json").write_text(
+                json.dumps({"name": best, "overrides": full_recipe}))
+
+    # 7. the ablation rows at full size, all at once, with the time that is left (a row cut
+    # off still leaves its per-epoch history)
+    if "ablations-full" in stages and left() > 60:
+        stage = Stage("ablations-full", left() - 15, common, threads=1)
+        for row, (_, model_over, profile_over) in ROWS.items():
+            if row == "baseline" and not full_recipe:
+                continue  # stage 1 ran it alone
+            target = out / ("ablations-full" if not full_recipe else "ablations-full-tuned")
+            stage.start(target / row, full, {**full_recipe, **profile_over, **full_cap},
                         model_over)
-    stage.wait()
-    pack(out, args.pack)
+        stage.wait()
+        pack(out, args.pack)
 
     for group in ("candidates-quick", "candidates-full"):
-        print(f"\n{group}:")
-        for name, r in records(out / group).items():
-            print(f"  {name}: val {r['history']['val_acc'][-1]:.2%} "
-                  f"test {r['test']['single_top1']:.2%} ten-crop {r['test']['ten_crop_top1']:.2%}")
-    for group in ("ablations-quick", "ablations-full"):
-        print(f"\n{group}:\n{table(records(out / group))}")
+        if (out / group).is_dir():
+            print(f"\n{group}:")
+            for name, r in records(out / group).items():
+                print(f"  {name}: val {r['history']['val_acc'][-1]:.2%} test "
+                      f"{r['test']['single_top1']:.2%} ten-crop {r['test']['ten_crop_top1']:.2%}"
+                      f" {r['wall_seconds']:.0f} s")
+    for group in ("ablations-quick", "ablations-full", "ablations-full-tuned"):
+        if (out / group).is_dir():
+            print(f"\n{group}:\n{table(records(out / group))}")
     log(f"all stages: {time.perf_counter() - t0:.0f} s")
 
 

@@ -5,6 +5,8 @@ import sys
 import tarfile
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import gpu_runs  # noqa: E402
@@ -36,3 +38,16 @@ def test_finished_run_keeps_only_its_record_and_packs(tmp_path):
     gpu_runs.pack(tmp_path, tmp_path.parent / "records.tar.gz")
     with tarfile.open(tmp_path.parent / "records.tar.gz") as tar:
         assert tar.getnames() == ["stage/row/history.json"]
+
+
+def test_unknown_stage_is_refused_before_anything_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        gpu_runs.main(["--out", str(tmp_path / "out"), "--stages", "full,warp-drive"])
+    assert "unknown stages ['warp-drive']" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_default_stages_are_the_full_profile_ones_in_order():
+    assert [s for s in gpu_runs.STAGES if s in gpu_runs.DEFAULT_STAGES] == list(
+        gpu_runs.DEFAULT_STAGES)
+    assert not {"candidates", "ablations-quick"} & set(gpu_runs.DEFAULT_STAGES)

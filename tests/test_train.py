@@ -39,6 +39,26 @@ def test_fit_sets_the_models_normalization(splits, tiny_profile):
     assert torch.allclose(model.normalize.mean.flatten(), splits.mean)
 
 
+def test_compile_trains_through_torch_compile_and_keeps_the_plain_models_weights(
+        splits, tiny_profile, tmp_path, monkeypatch):
+    calls, real_compile = [], torch.compile
+
+    def eager_compile(module, **kwargs):  # inductor would take minutes on a CPU runner
+        calls.append(module)
+        return real_compile(module, backend="eager")
+
+    monkeypatch.setattr(torch, "compile", eager_compile)
+    plain, compiled = new_model(), new_model()
+    h_plain = fit(plain, splits, tiny_profile.replace(epochs=1), progress=False)
+    h_compiled = fit(compiled, splits, tiny_profile.replace(epochs=1, compile=True),
+                     progress=False, checkpoint=tmp_path / "c.pt")
+    assert calls == [compiled]
+    # the eager backend runs the same operations: the same run, to the last digit
+    assert without_seconds(h_plain) == without_seconds(h_compiled)
+    saved = torch.load(tmp_path / "c.pt", weights_only=True)["model"]
+    assert set(saved) == set(plain.state_dict())  # no "_orig_mod." prefixes
+
+
 def test_cpu_run_repeats_to_the_last_digit(splits, tiny_profile):
     a, b = new_model(), new_model()
     ha = fit(a, splits, tiny_profile, progress=False, seed=5)
