@@ -3,7 +3,9 @@
 When nbval is on (``--nbval`` or ``--nbval-lax``), this:
 
 - sets ``ALEXNET_PROFILE=smoke`` in this process, so every kernel nbval starts inherits
-  it: the stored outputs were made with that profile (see each chapter's first cell);
+  it. The stored outputs come from the ``quick`` profile (``make outputs``): what the two
+  share is compared, the banner's profile lines are masked by the sanitizer, and cells
+  whose output depends on the profile's sizes are tagged ``nbval-ignore-output``;
 - uses ``book/nbval_sanitize.cfg`` unless ``--nbval-sanitize-with`` names another file;
 - runs the kernels with this interpreter (``--nbval-current-env``) unless a kernel is
   named with ``--nbval-kernel-name``, so the notebooks import this checkout's

@@ -5,7 +5,8 @@
 - every chapter's first code cell is the bootstrap: in Colab it installs alexnet_lib
   from the repository named in ``_config.yml``, and it never mounts Google Drive;
 - every chapter is stored executed, top to bottom, without errors (the book shows
-  stored outputs: ``execute_notebooks: off``);
+  stored outputs: ``execute_notebooks: off``), with the profile the book's outputs
+  come from (``alexnet_lib.book.STORED_PROFILE``);
 - the profile table of the intro matches ``alexnet_lib.profiles``.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from alexnet_lib.book import STORED_PROFILE
 from alexnet_lib.profiles import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,11 +129,23 @@ def test_chapter_is_stored_executed_top_to_bottom(path):
     counts = [c.get("execution_count") for c in cells]
     assert counts == list(range(1, len(cells) + 1)), (
         f"execution counts {counts}: re-run the chapter top to bottom "
-        f"(cd book && ALEXNET_PROFILE=smoke jupyter execute --inplace {path.name})")
+        f"(cd book && ALEXNET_PROFILE={STORED_PROFILE} jupyter execute --inplace {path.name})")
     for i, cell in enumerate(cells):
         errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
         assert not errors, f"code cell {i} stored an error: {errors[0].get('ename')}"
     assert "chapter_footer(" in source(cells[-1]), "the last code cell prints the wall time"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_outputs_come_from_the_stored_profile(path):
+    banner = "".join(
+        "".join(o.get("text", "")) for o in code_cells(read_notebook(path))[0]["outputs"])
+    footer = "".join(
+        "".join(o.get("text", "")) for o in code_cells(read_notebook(path))[-1]["outputs"])
+    assert f"profile   {STORED_PROFILE} " in banner, (
+        f"the stored outputs must come from the {STORED_PROFILE} profile: "
+        f"make outputs PROFILE={STORED_PROFILE} (or the one chapter, see the README)")
+    assert f"(profile {STORED_PROFILE}," in footer
 
 
 def test_intro_profile_table_is_generated_from_the_library():

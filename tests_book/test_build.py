@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from alexnet_lib.book import STORED_PROFILE
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 CHAPTER = "02_imagenet_challenge"
@@ -60,5 +62,5 @@ def test_chapter_page_has_the_colab_launch_link(html):
 def test_chapter_page_shows_the_stored_outputs(html):
     page = (html / f"{CHAPTER}.html").read_text(encoding="utf-8")
     assert "total 60,965,224 parameters" in page  # a printed output
-    assert "profile   smoke" in page  # the banner of the first cell
+    assert f"profile   {STORED_PROFILE}" in page  # the banner of the first cell
     assert page.count("<img") >= 3  # the stored figures
