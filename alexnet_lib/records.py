@@ -31,7 +31,12 @@ RESULT_RUNS = (
     ("gpu-h200/ablations-full/baseline", "`full` profile (stage 1 of `gpu_runs.py`)",
      "python benchmarks/gpu_runs.py"),
 )
-ABLATIONS = ("gpu-h200/ablations-quick", "`quick`", "python benchmarks/gpu_runs.py")
+# ablation tables: (folder of row records, profile, command, record of the baseline row if
+# it lives elsewhere). The CPU rows share their baseline with the `quick` result above.
+ABLATIONS = ("gpu-h200/ablations-quick", "`quick`", "python benchmarks/gpu_runs.py", None)
+ABLATIONS_CPU = ("quick-cpu/ablations", "`quick`",
+                 "python benchmarks/ablations.py --profile quick --out data/records/quick-cpu/"
+                 "ablations", "quick-cpu/history.json")
 PIPELINES = ("pipeline-cpu.txt", "gpu-h200/pipeline.txt")
 
 
@@ -80,16 +85,20 @@ def results_block(records: Path = RECORDS) -> str:
     return "\n".join(lines)
 
 
-def ablations_block(records: Path = RECORDS) -> str:
-    folder, profile, command = ABLATIONS
+def ablations_block(records: Path = RECORDS, spec: tuple = ABLATIONS) -> str:
+    folder, profile, command, baseline = spec
     found = load_folder(records / folder)
+    if baseline and (records / baseline).is_file() and "baseline" not in found:
+        found = {"baseline": load(records / baseline), **found}
     if not found:
         return "(no recorded ablation runs)"
     devices = sorted({r["device"] for r in found.values()})
     config = found.get("baseline", next(iter(found.values())))["profile_config"]
+    where = f"`data/records/{folder}/`" + (f" (baseline: `data/records/{baseline}`)"
+                                           if baseline and "baseline" in found else "")
     head = (f"Profile {profile} (batch {config['batch_size']}, lr {config['lr']}, "
             f"{config['epochs']} epochs, width {config['width']}), one seed, recorded on "
-            f"{', '.join(devices)} by `{command}`; the records are in `data/records/{folder}/`.")
+            f"{', '.join(devices)} by `{command}`; the records are in {where}.")
     return head + "\n\n" + ablation_table(found)
 
 
@@ -119,7 +128,8 @@ def pipeline_block(records: Path = RECORDS) -> str:
 
 
 BLOCKS = {"profiles": profiles_block, "results": results_block,
-          "ablations": ablations_block, "pipeline": pipeline_block}
+          "ablations": ablations_block, "pipeline": pipeline_block,
+          "ablations_cpu": lambda: ablations_block(spec=ABLATIONS_CPU)}
 BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
 
 

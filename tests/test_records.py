@@ -49,6 +49,16 @@ def test_tables_come_from_the_records(tmp_path):
     assert "| **1.07** |" in records.pipeline_block(tmp_path)
 
 
+def test_cpu_ablation_table_takes_its_baseline_from_the_quick_record(tmp_path):
+    spec = records.ABLATIONS_CPU
+    write(tmp_path / "quick-cpu", fake_record(0.78))
+    assert records.ablations_block(tmp_path, spec).count("| baseline |") == 1
+    write(tmp_path / spec[0] / "tanh", fake_record(0.70))
+    table = records.ablations_block(tmp_path, spec)
+    assert "| tanh |" in table and "| -8.00% |" in table
+    assert "(baseline: `data/records/quick-cpu/history.json`)" in table
+
+
 def test_render_rewrites_only_the_blocks():
     text = "intro\n<!-- generated: profiles -->\nstale\n<!-- end: profiles -->\noutro\n"
     out = records.render(text)
