@@ -138,10 +138,9 @@ def test_chapter_is_stored_executed_top_to_bottom(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_stored_outputs_come_from_the_stored_profile(path):
-    banner = "".join(
-        "".join(o.get("text", "")) for o in code_cells(read_notebook(path))[0]["outputs"])
-    footer = "".join(
-        "".join(o.get("text", "")) for o in code_cells(read_notebook(path))[-1]["outputs"])
+    cells = code_cells(read_notebook(path))
+    banner, footer = ("".join("".join(o.get("text", "")) for o in cell["outputs"])
+                      for cell in (cells[0], cells[-1]))
     assert f"profile   {STORED_PROFILE} " in banner, (
         f"the stored outputs must come from the {STORED_PROFILE} profile: "
         f"make outputs PROFILE={STORED_PROFILE} (or the one chapter, see the README)")
