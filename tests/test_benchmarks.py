@@ -9,6 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import ablations  # noqa: E402
+import lrn  # noqa: E402
 import pipeline  # noqa: E402
 
 from alexnet_lib.profiles import PROFILES  # noqa: E402
@@ -19,6 +20,16 @@ def test_pipeline_benchmark_prints_a_ratio(cifar_root, capsys):
                            "--workers", "0", "--rounds", "1", "--width", "0.125"])
     out = capsys.readouterr().out.strip().splitlines()
     assert ratio > 0 and out[-1] == f"ratio {ratio:.2f}"
+
+
+def test_lrn_benchmark_times_each_implementation_and_both_models(capsys):
+    results = lrn.main(["--width", "0.125", "--batch-size", "4", "--steps", "1", "--rounds", "1",
+                        "--no-compile", "--device", "cpu"])
+    assert set(results) == {"alexnet_lib LocalResponseNorm", "torch.nn.LocalResponseNorm",
+                            "training step, with LRN", "training step, without LRN", "lrn share"}
+    assert all(v > 0 for k, v in results.items() if k != "lrn share")
+    out = capsys.readouterr().out
+    assert "LRN inputs [(4, " in out and out.strip().endswith(f"{results['lrn share']:.0%}")
 
 
 def test_ablations_record_each_row_and_resume(cifar_root, tmp_path, tiny_profile, monkeypatch):
