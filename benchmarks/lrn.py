@@ -15,12 +15,12 @@ rather than inferred. Medians of ``--rounds`` rounds; milliseconds per call.
 from __future__ import annotations
 
 import argparse
-import contextlib
+import itertools
 import statistics
 import time
 
 import torch
-import torch.nn.functional as F
+from pipeline import train_steps  # the training step the pipeline benchmark times
 
 from alexnet_lib.layers import LocalResponseNorm
 from alexnet_lib.models import AlexNetCIFAR
@@ -92,28 +92,19 @@ def main(argv=None) -> dict[str, float]:
         results[name] = timed(forward_backward, device, args.steps, args.rounds)
         print(f"LRN layers forward + backward, {name}: {results[name]:.2f} ms")
 
-    images = torch.randn(args.batch_size, 3, 32, 32, device=device)
-    if cuda:
-        images = images.contiguous(memory_format=torch.channels_last)
-    labels = torch.randint(0, 10, (args.batch_size,), device=device)
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if cuda
-                else contextlib.nullcontext())
+    # one fixed batch already on the device, so only the model's work is timed (train_steps
+    # applies the training loop's settings: channels_last, bf16 autocast on CUDA)
+    batch = (torch.randn(args.batch_size, 3, 32, 32, device=device),
+             torch.randint(0, 10, (args.batch_size,), device=device))
     for lrn in (True, False):
         torch.manual_seed(0)
-        model = AlexNetCIFAR(width=args.width, lrn=lrn).to(device).train()
+        model = AlexNetCIFAR(width=args.width, lrn=lrn).to(device)
         if cuda:
             model = model.to(memory_format=torch.channels_last)
-        opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-
-        def step(model=model, opt=opt):
-            with autocast:
-                loss = F.cross_entropy(model(images), labels)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-
+        speeds = [train_steps(model, itertools.repeat(batch), args.steps, device, warmup=2)
+                  for _ in range(args.rounds)]
         name = f"training step, {'with' if lrn else 'without'} LRN"
-        results[name] = timed(step, device, args.steps, args.rounds)
+        results[name] = args.batch_size / statistics.median(speeds) * 1e3
         print(f"{name}: {results[name]:.2f} ms")
     share = 1 - results["training step, without LRN"] / results["training step, with LRN"]
     results["lrn share"] = share
