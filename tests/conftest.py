@@ -8,7 +8,7 @@ import pytest
 import torch
 from fake_cifar import write_cifar
 
-from alexnet_lib.profiles import Profile
+from alexnet_lib.config import DataConfig, ModelConfig, Recipe, RunConfig
 
 
 @pytest.fixture
@@ -19,9 +19,10 @@ def cifar_root(tmp_path) -> Path:
 
 
 @pytest.fixture
-def tiny_profile() -> Profile:
-    return Profile(name="tiny", train_size=None, val_size=40, test_size=None, width=0.125,
-                   epochs=3, batch_size=20, lr=0.05, warmup_fraction=0.2)
+def tiny_profile() -> RunConfig:
+    return RunConfig("tiny", ModelConfig(width=0.125),
+                     DataConfig(train_size=None, val_size=40, test_size=None),
+                     Recipe(epochs=3, batch_size=20, lr=0.05, warmup_fraction=0.2))
 
 
 @pytest.fixture(autouse=True)

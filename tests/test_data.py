@@ -16,7 +16,7 @@ from alexnet_lib.data import (
     load_splits,
     train_val_split,
 )
-from alexnet_lib.profiles import Profile
+from alexnet_lib.config import DataConfig
 
 
 def test_load_reads_the_batches_exactly(cifar_root):
@@ -112,7 +112,7 @@ def test_validation_split_odd_size_and_errors():
 
 
 def test_load_splits_takes_the_profile_sizes(cifar_root):
-    profile = Profile(name="t", train_size=100, val_size=40, test_size=30, width=0.1)
+    profile = DataConfig(train_size=100, val_size=40, test_size=30)
     splits = load_splits(profile, root=cifar_root, download=False)
     sizes = len(splits.train_labels), len(splits.val_labels), len(splits.test_labels)
     assert sizes == (100, 40, 30)
