@@ -49,10 +49,10 @@ def rgb_pca(images: torch.Tensor, max_pixels: int = 2_000_000) -> tuple[torch.Te
     0..1 scale, as common re-implementations (fb.resnet.torch) do, which makes the paper's
     alpha ~ N(0, 0.1) a shift of a few percent of the pixel range.
     """
-    x = images.transpose(0, 1).reshape(3, -1)
+    x = images.transpose(0, 1).reshape(3, -1)  # a uint8 copy (150 MB at most): no floats yet
     if x.shape[1] > max_pixels:  # an even subsample: the covariance of 3 numbers converges fast
         x = x[:, :: x.shape[1] // max_pixels + 1]
-    x = x.to(torch.float64)
+    x = x.to(torch.float64)  # of the subsample only: 48 MB at 2 million pixels
     if images.dtype == torch.uint8:
         x = x / 255
     eigvals, eigvecs = torch.linalg.eigh(torch.cov(x))
@@ -79,20 +79,26 @@ def pca_lighting(
 def ten_crop(x: torch.Tensor, size: int, padding: int = 0) -> torch.Tensor:
     """The paper's ten test views: four corners and the centre, and their mirrors.
 
-    Returns ``(10, N, C, size, size)``; average the model's softmax over the first axis.
-    For a model trained on full 32x32 images, ``padding=2, size=32`` gives corner views
-    shifted by 2 pixels, the same fraction of the image as the paper's 224-of-256 corners.
+    Returns ``(10, N, C, size, size)``: top-left, top-right, bottom-left, bottom-right,
+    centre, then view ``i + 5`` is view ``i`` mirrored left-right. Average the model's
+    softmax over the first axis. For a model trained on full 32x32 images,
+    ``padding=2, size=32`` gives corner views shifted by 2 pixels, the same fraction of
+    the image as the paper's 224-of-256 corners.
+
+    torchvision's ``ten_crop`` cuts the same ten views; its last five are the five crops
+    of the mirrored image, so the mirrors of the left and right corners trade places:
+    reordered here so each mirror sits five after its view. (Its centre rounds an odd
+    margin where ``(h - size) // 2`` would floor it.)
     """
+    from torchvision.transforms.v2.functional import ten_crop as tv_ten_crop
+
     if padding:
         x = F.pad(x, (padding,) * 4)
     h, w = x.shape[-2:]
     if size > h or size > w:
         raise ValueError(f"crop size {size} is larger than the (padded) image {h}x{w}")
-    top, left = (h - size) // 2, (w - size) // 2
-    corners = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size), (top, left)]
-    views = [x[..., i : i + size, j : j + size] for i, j in corners]
-    views += [v.flip(-1) for v in views]
-    return torch.stack(views)
+    views = tv_ten_crop(x, [size, size])
+    return torch.stack(views[:5] + (views[6], views[5], views[8], views[7], views[9]))
 
 
 class TrainAugment:

@@ -2,6 +2,8 @@
 
 Images of class c are a noisy flat colour plus a class-specific stripe, so a small
 network learns them in a few steps and the tests can check that training works.
+Their md5 sums match no known copy of CIFAR-10: a test reading them opts out of the
+loader's check (``verify=False``, or the ``cifar_root`` fixture's ``ALEXNET_CIFAR10_VERIFY=0``).
 """
 
 from __future__ import annotations

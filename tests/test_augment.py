@@ -85,6 +85,25 @@ def test_pca_lighting_adds_one_shift_per_image_along_the_formula():
     assert torch.allclose(shift[:, :, 0, 0], expected, atol=1e-6)
 
 
+def ten_crop_by_hand(x, size):
+    """The paper's views, written out: corners and centre, then each one mirrored."""
+    h, w = x.shape[-2:]
+    top, left = (h - size) // 2, (w - size) // 2
+    corners = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size), (top, left)]
+    views = [x[..., i : i + size, j : j + size] for i, j in corners]
+    return torch.stack(views + [v.flip(-1) for v in views])
+
+
+def test_ten_crop_is_the_paper_views_in_order():
+    """torchvision's ten_crop, reordered, equals the hand-written views (even margins: all
+    the library uses, 28 of 32 and 32 of 32 padded by 2)."""
+    x = numbered(n=3, h=32, w=32)
+    assert torch.equal(ten_crop(x, 28), ten_crop_by_hand(x, 28))
+    assert torch.equal(ten_crop(x, 32, padding=2), ten_crop_by_hand(F.pad(x, (2,) * 4), 32))
+    rect = numbered(n=1, h=10, w=12)
+    assert torch.equal(ten_crop(rect, 6), ten_crop_by_hand(rect, 6))
+
+
 def test_ten_crop_views():
     x = numbered(n=2, h=10, w=10)
     views = ten_crop(x, 6)

@@ -1,5 +1,9 @@
+import os
 import pickle
+import subprocess
+import sys
 import urllib.error
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,16 +11,23 @@ import torch
 from fake_cifar import PER_BATCH, TEST_SIZE, make_images, write_cifar
 
 from alexnet_lib import data as data_module
+from alexnet_lib.config import DataConfig
 from alexnet_lib.data import (
     CLASSES,
+    KNOWN_COPIES,
+    VERIFY_ENV,
     DataError,
     DeviceLoader,
+    KnownCopy,
     channel_stats,
     load_cifar10,
     load_splits,
     train_val_split,
+    verify_cifar10,
 )
-from alexnet_lib.config import DataConfig
+from alexnet_lib.rng import stream_seed
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_load_reads_the_batches_exactly(cifar_root):
@@ -39,7 +50,34 @@ def test_missing_offline_names_folder_and_remedies(tmp_path):
         load_cifar10(tmp_path, download=False)
     message = str(err.value)
     assert str(tmp_path / "cifar-10-batches-py") in message
-    assert "prepare.py" in message and "download=True" in message
+    assert "download=True" in message and "tar -xzf cifar-10-python.tar.gz" in message
+    # a reader's machine has no ../shared/cifar10 beside its checkout: no build-machine hint
+    assert "prepare.py" not in message and "shared" not in message
+
+
+def test_build_machines_get_the_offline_copy_hint(tmp_path, monkeypatch):
+    (tmp_path / "shared" / "cifar10").mkdir(parents=True)
+    (tmp_path / "shared" / "cifar10" / "prepare.py").write_text("")
+    (tmp_path / "main" / "book").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "main")  # the checkout, beside shared/
+    with pytest.raises(DataError, match=r"python \.\./shared/cifar10/prepare\.py --out data$"):
+        load_cifar10("data", download=False)
+    monkeypatch.chdir(tmp_path / "main" / "book")  # where the chapters' kernels start
+    with pytest.raises(DataError, match=r"\.\./\.\./shared/cifar10/prepare\.py --out \.\./data"):
+        load_cifar10("../data", download=False)
+
+
+def test_messages_name_the_path_as_typed(tmp_path, monkeypatch):
+    write_cifar(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "data" / "cifar-10-batches-py" / "data_batch_2"
+    path.write_bytes(path.read_bytes()[:500])
+    for verify in (True, False):
+        with pytest.raises(DataError) as err:
+            load_cifar10("data", download=False, verify=verify)
+        message = str(err.value)
+        assert message.startswith("data/cifar-10-batches-py/data_batch_")  # 1: md5, 2: pickle
+        assert str(tmp_path) not in message
 
 
 def test_failed_download_is_a_clear_error(tmp_path, monkeypatch):
@@ -59,11 +97,73 @@ def test_download_uses_the_md5_checked_original(tmp_path, monkeypatch):
         write_cifar(tmp_path)  # what unpacking the archive leaves behind
 
     monkeypatch.setattr("torchvision.datasets.utils.download_and_extract_archive", fake_download)
-    images, _ = load_cifar10(tmp_path, download=True)
+    images, _ = load_cifar10(tmp_path, download=True, verify=False)  # fake batches
     assert calls == [(data_module.URL, "c58f30108f718f92721af3b95e74349a")]
     assert len(images) == 5 * PER_BATCH
-    load_cifar10(tmp_path, download=True)  # present now: no second download
+    load_cifar10(tmp_path, download=True, verify=False)  # present now: no second download
     assert len(calls) == 1
+
+
+def test_unknown_files_are_refused_before_unpickling(tmp_path, monkeypatch):
+    write_cifar(tmp_path / "data")  # the fake batches: md5s of no known copy
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(VERIFY_ENV, raising=False)
+    path = tmp_path / "data" / "cifar-10-batches-py" / "data_batch_1"
+    with open(path, "wb") as f:  # a pickle that would run a command when loaded
+        pickle.dump({b"data": Exploit()}, f, protocol=2)
+    with pytest.raises(DataError) as err:
+        load_cifar10("data", download=False)
+    message = str(err.value)
+    assert message.startswith("data/cifar-10-batches-py/data_batch_1 is not a known copy")
+    assert KNOWN_COPIES[0].md5["data_batch_1"] in message and "verify=False" in message
+    assert not (tmp_path / "pwned").exists()
+
+
+class Exploit:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_known_copy_is_read_and_reported(cifar_root, monkeypatch):
+    monkeypatch.delenv(VERIFY_ENV)
+    folder = cifar_root / "cifar-10-batches-py"
+    md5 = {name: verify_md5 for name, verify_md5 in _md5s(folder).items()}
+    monkeypatch.setattr(data_module, "KNOWN_COPIES", KNOWN_COPIES + (KnownCopy("fake", "x", md5),))
+    assert verify_cifar10(cifar_root, train=False) == "fake"
+    splits = load_splits(DataConfig(val_size=40), root=cifar_root, download=False)
+    assert splits.copy == "fake" and "copy='fake'" in repr(splits)
+    # explicit opt-outs: the parameter and the environment variable (the fixture sets it)
+    monkeypatch.setattr(data_module, "KNOWN_COPIES", KNOWN_COPIES)
+    with pytest.raises(DataError, match="not a known copy"):
+        load_cifar10(cifar_root, download=False)
+    load_cifar10(cifar_root, download=False, verify=False)
+    monkeypatch.setenv(VERIFY_ENV, "0")
+    splits = load_splits(DataConfig(val_size=40), root=cifar_root, download=False)
+    assert splits.copy == "unverified"
+
+
+def test_a_folder_mixing_two_copies_is_refused(cifar_root, monkeypatch):
+    md5 = _md5s(cifar_root / "cifar-10-batches-py")
+    one = KnownCopy("one", "x", {**md5, "data_batch_2": "0" * 32})
+    two = KnownCopy("two", "y", {**md5, "data_batch_1": "0" * 32})
+    monkeypatch.setattr(data_module, "KNOWN_COPIES", (one, two))
+    with pytest.raises(DataError, match="mixes two copies"):
+        load_cifar10(cifar_root, download=False, verify=True)
+
+
+def _md5s(folder):
+    import hashlib
+
+    return {name: hashlib.md5((folder / name).read_bytes()).hexdigest()
+            for name in data_module.TRAIN_FILES + data_module.TEST_FILES}
+
+
+@pytest.mark.skipif(not (REPO / "data" / "cifar-10-batches-py" / "test_batch").is_file(),
+                    reason="no CIFAR-10 in data/")
+def test_this_machines_copy_is_a_known_one():
+    """On the build machines: prepare.py's output is the 'offline-jpeg' copy, byte for byte
+    (it writes the same bytes every run); with the original archive, 'original'."""
+    assert verify_cifar10(REPO / "data", train=False) in {c.name for c in KNOWN_COPIES}
 
 
 def test_truncated_batch_names_the_file(cifar_root):
@@ -83,10 +183,29 @@ def test_wrong_shape_is_corrupt(cifar_root):
 
 def test_channel_stats_match_numpy():
     images = torch.randint(0, 256, (20, 3, 8, 8), dtype=torch.uint8)
-    mean, std = channel_stats(images)
     x = images.numpy().astype(np.float64) / 255
+    for chunk in (1024, 7):  # one chunk, and chunks that do not divide the images
+        mean, std = channel_stats(images, chunk=chunk)
+        assert np.allclose(mean.numpy(), x.mean(axis=(0, 2, 3)), atol=1e-6)
+        assert np.allclose(std.numpy(), x.std(axis=(0, 2, 3), ddof=1), atol=1e-6)
+    mean, std = channel_stats(torch.from_numpy(x).float())  # floats are already 0..1
     assert np.allclose(mean.numpy(), x.mean(axis=(0, 2, 3)), atol=1e-6)
-    assert np.allclose(std.numpy(), x.std(axis=(0, 2, 3), ddof=1), atol=1e-6)
+
+
+def test_channel_stats_make_no_float_copy_of_the_images():
+    """20,000 CIFAR-sized images: 61 MB as uint8, 490 MB as float64."""
+    code = """
+import resource, torch
+from alexnet_lib.data import channel_stats
+images = torch.randint(0, 256, (20000, 3, 32, 32), dtype=torch.uint8)
+channel_stats(images[:100])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+channel_stats(images)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+    grown = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True).stdout)
+    assert grown < 100, f"channel_stats grew the peak memory by {grown} MB"
 
 
 def test_validation_split_is_fixed_disjoint_and_balanced():
@@ -131,6 +250,9 @@ def test_device_loader_shuffles_by_seed_and_epoch():
 
     a, b, a_again = epoch_labels(0), epoch_labels(1), epoch_labels(0)
     assert torch.equal(a, a_again) and not torch.equal(a, b)
+    # the order comes from the run's "data" stream, not from the integer dropout uses
+    data_stream = torch.Generator().manual_seed(stream_seed(3, "data", 0))
+    assert torch.equal(a, torch.randperm(50, generator=data_stream)[:48])
     assert len(set(a.tolist())) == 48  # no repeats within an epoch
     loader.set_epoch(0)
     x, y = next(iter(loader))
@@ -149,6 +271,9 @@ def test_device_loader_in_order_keeps_everything_and_augments():
                           augment=augment)
     batches = list(loader)
     assert [len(y) for _, y in batches] == [4, 4, 2]
+    assert loader.samples_per_epoch == 10 == sum(len(y) for _, y in batches)
+    dropping = DeviceLoader(images, torch.arange(10), 4, drop_last=True)
+    assert dropping.samples_per_epoch == 8 == sum(len(y) for _, y in dropping)
     assert torch.equal(torch.cat([y for _, y in batches]), torch.arange(10))
     assert all(torch.all(x == 1) for x, _ in batches) and len(seen) == 3
 
