@@ -1,51 +1,82 @@
-"""The paper's claims, checked on CIFAR-10: one run per ingredient switched off.
+r"""The paper's claims, checked on CIFAR-10: each ingredient switched off, with several seeds.
 
-    python benchmarks/ablations.py --profile quick            # CPU
-    python benchmarks/ablations.py --profile full             # a GPU
-    python benchmarks/ablations.py --profile smoke --epochs 2 # a minute: does it all run?
+    python benchmarks/ablations.py --profile quick --seeds 0 1 2 \
+        --out data/records/quick-cpu/scorecard           # the CPU scorecard: hours
+    python benchmarks/ablations.py --profile smoke --epochs 2 --rows baseline no_lrn  # does it run?
 
-Every row trains ``AlexNetCIFAR`` with the same profile (same data, epochs, schedule and
-seed) and changes one thing. Each run is recorded as ``OUT/<row>/history.json`` (the same
-record as ``python -m alexnet_lib train``) and the table is printed from those records;
-a row whose record already exists is not trained again, so an interrupted sweep resumes.
+Every row of ``alexnet_lib.ablations.ROWS`` changes one thing of the profile's run config;
+with seed ``s`` a row starts from the same initial weights (where the architecture allows)
+and sees the same data order and augmentation as the baseline's seed-``s`` run, so the two
+can be compared pair by pair. Each run is recorded as ``OUT/<row>/seed<s>/history.json``
+(``run_training``'s record, plus commit and command). A finished record is not trained
+again and an unfinished run resumes from its checkpoint, so an interrupted sweep goes on
+where it stopped; checkpoints are deleted when a run ends. Seeds run in the outer loop, so
+every row has a first seed before any has a second.
+
+This prints each run's numbers; ``python tools/records.py`` makes the scorecard (means,
+spread, paired differences with confidence intervals) from the records.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
-from alexnet_lib.__main__ import run_training
-from alexnet_lib.ablations import ROWS, epochs_to, table  # noqa: F401 (epochs_to: re-export)
-from alexnet_lib.profiles import PROFILES, default_profile_name
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from provenance import provenance  # noqa: E402
+from train_record import record_run  # noqa: E402
+
+from alexnet_lib.ablations import ROWS, row_config  # noqa: E402
+from alexnet_lib.config import PROFILES, default_profile_name, get_profile  # noqa: E402
+
+
+def summary(records: dict[str, dict]) -> str:
+    """A markdown table of runs, one line per ``{label: record}``: what each run measured.
+
+    The train - test gap is chapter 6's: eval-mode accuracy on the un-augmented training
+    images minus test accuracy.
+    """
+    lines = ["| run | val top-1 | test top-1 | ten-crop top-1 | train - test gap | seconds |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for label, r in records.items():
+        t = r["test"]
+        gap = f"{t['train_top1'] - t['single_top1']:+.2%}" if "train_top1" in t else "n/a"
+        lines.append(f"| {label} | {r['history']['val_acc'][-1]:.2%} | {t['single_top1']:.2%} | "
+                     f"{t['ten_crop_top1']:.2%} | {gap} | {r['train_seconds']:.0f} |")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=default_profile_name())
+    parser.add_argument("--profile", choices=list(PROFILES), default=default_profile_name())
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for the records (default: runs/ablations-PROFILE)")
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--epochs", type=int, default=None, help="override the profile's epochs")
     parser.add_argument("--data", default="data")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default=None)
+    parser.add_argument("--no-download", action="store_true",
+                        help="fail instead of downloading CIFAR-10 when data/ lacks it")
     args = parser.parse_args(argv)
     out = args.out or Path("runs") / f"ablations-{args.profile}"
+    base = get_profile(args.profile)
+    if args.epochs:
+        base = base.replace(**{"recipe.epochs": args.epochs})
+    extra = provenance(__file__, argv)
     records = {}
-    for name in args.rows:
-        _, model_overrides, profile_overrides = ROWS[name]
-        if args.epochs:
-            profile_overrides = {**profile_overrides, "epochs": args.epochs}
-        path = out / name / "history.json"
-        if not path.is_file():
-            print(f"== {name}: {ROWS[name][0]}")
-            run_training(args.profile, out / name, args.data, args.seed, device=args.device,
-                         model_overrides=model_overrides, profile_overrides=profile_overrides)
-            (out / name / "checkpoint.pt").unlink(missing_ok=True)  # records only
-        records[name] = json.loads(path.read_text())
-    text = table(records)
+    for seed in args.seeds:
+        for name in args.rows:
+            target = out / name / f"seed{seed}"
+            if not (target / "history.json").is_file():
+                print(f"== {name}, seed {seed}: {ROWS[name][0]}", flush=True)
+            records[f"{name}, seed {seed}"] = record_run(
+                row_config(base, name).replace(seed=seed), target, args.data,
+                extra={**extra, "row": name}, skip_finished=True, device=args.device,
+                download=not args.no_download)
+    text = summary(records)
     print(text)
     return text
 

@@ -9,7 +9,7 @@ the quick-profile stages are recorded in ``data/records/gpu-h200/``):
 
 1. ``full``: the full profile alone on the GPU (nothing else running): its test accuracy
    is goal 1, its wall time goal 2. It is also the ``baseline`` row of the full ablations.
-2. ``compile``: the same run with ``compile=True``, alone: later full runs compile only
+2. ``compile``: the same run with ``recipe.compile=True``, alone: later full runs compile only
    if this one was faster, wall clock to wall clock, on the same card in the same call.
 3. ``pipeline``: ``benchmarks/pipeline.py`` at full width, alone: library pipeline vs a
    DataLoader of per-image torchvision transforms, on the same card in the same run.
@@ -19,12 +19,16 @@ the quick-profile stages are recorded in ``data/records/gpu-h200/``):
 6. ``tune-full``: ``FULL_CANDIDATES``, each alone, one after another; the best validation
    accuracy, the baseline's included, picks the full recipe (``picked-full.json``).
 7. ``ablations-full``: the rows at full size with that recipe, all at once, in the time left.
+8. ``scorecard-quick``: every row with each of ``--seeds``, all at once, as
+   ``benchmarks/ablations.py --seeds`` lays them out (``OUT/scorecard-quick/<row>/seed<s>/``):
+   the GPU cross-check of the CPU scorecard.
 
-Each run is one process writing the usual ``history.json`` record (``run_training``) under
-``OUT/<stage>/<run>/``. A run cut off by its stage's budget leaves ``partial.json`` (the
-history of its finished epochs, read from its checkpoint). Checkpoints are deleted; with
-``--pack FILE`` the records are packed into one tarball after every stage. Several
-processes share the GPU in stages 4, 5 and 7, so only the runs made alone time anything.
+Each run is one process writing the usual ``history.json`` record (``run_training``, plus
+the commit) under ``OUT/<stage>/<run>/``. A run cut off by its stage's budget leaves
+``partial.json`` (the history of its finished epochs, read from its checkpoint).
+Checkpoints are deleted; with ``--pack FILE`` the records are packed into one tarball after
+every stage. Several processes share the GPU in stages 4, 5, 7 and 8, so only the runs made
+alone time anything.
 """
 
 from __future__ import annotations
@@ -43,24 +47,34 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from alexnet_lib.ablations import ROWS, table  # noqa: E402
-from alexnet_lib.records import load_folder as records  # noqa: E402
+from ablations import summary  # noqa: E402
+from provenance import git_commit  # noqa: E402
 
+from alexnet_lib.ablations import ROWS  # noqa: E402
+
+# Every override below is a dotted field of alexnet_lib.config.RunConfig.
 # quick-profile candidates: the same epochs, images and width, hence the same CPU time
 QUICK_CANDIDATES = {
     "quick": {},
-    "lr0.04": {"lr": 0.04},
-    "b128_lr0.04": {"batch_size": 128, "lr": 0.04},
-    "smooth0.1": {"label_smoothing": 0.1},
-    "nesterov": {"nesterov": True},
+    "lr0.04": {"recipe.lr": 0.04},
+    "b128_lr0.04": {"recipe.batch_size": 128, "recipe.lr": 0.04},
+    "smooth0.1": {"recipe.label_smoothing": 0.1},
+    "nesterov": {"recipe.nesterov": True},
 }
 # full-recipe candidates against the overfitting of the first full run (85.9% test, 97.5%
 # train accuracy on augmented batches): more regularization, each alone on the GPU
 FULL_CANDIDATES = {
-    "smooth0.1": {"label_smoothing": 0.1},
-    "wd1e-3": {"weight_decay": 1e-3},
-    "wd1e-3_smooth0.1_e50": {"weight_decay": 1e-3, "label_smoothing": 0.1, "epochs": 50},
+    "smooth0.1": {"recipe.label_smoothing": 0.1},
+    "wd1e-3": {"recipe.weight_decay": 1e-3},
+    "wd1e-3_smooth0.1_e50": {"recipe.weight_decay": 1e-3, "recipe.label_smoothing": 0.1,
+                             "recipe.epochs": 50},
 }
+
+
+def records(folder: Path) -> dict[str, dict]:
+    """``{run name: record}`` for every ``folder/<run>/history.json`` (finished runs only)."""
+    return {p.parent.name: json.loads(p.read_text())
+            for p in sorted(Path(folder).glob("*/history.json"))}
 
 
 def log(message: str) -> None:
@@ -69,12 +83,13 @@ def log(message: str) -> None:
 
 def one(args) -> None:
     """Child process: one recorded training run."""
-    from alexnet_lib.__main__ import run_training
+    from alexnet_lib.config import get_profile
+    from alexnet_lib.run import run_training
 
-    record = run_training(args.profile, Path(args.out), args.data, args.seed,
-                          download=False, device=args.device, progress=False,
-                          model_overrides=json.loads(args.model),
-                          profile_overrides=json.loads(args.overrides))
+    config = get_profile(args.profile).replace(**{"seed": args.seed,
+                                                  **json.loads(args.overrides)})
+    record = run_training(config, Path(args.out), args.data, download=False, device=args.device,
+                          progress=False, extra={"commit": git_commit()})
     t = record["test"]
     print(f"done {args.out}: val {record['history']['val_acc'][-1]:.2%} test "
           f"{t['single_top1']:.2%} ten-crop {t['ten_crop_top1']:.2%} "
@@ -90,14 +105,13 @@ class Stage:
         self.env = {**os.environ, "OMP_NUM_THREADS": str(threads)} if threads else None
         self.procs: dict[Path, subprocess.Popen] = {}
 
-    def start(self, out: Path, profile: str, overrides: dict | None = None,
-              model: dict | None = None) -> None:
+    def start(self, out: Path, profile: str, overrides: dict | None = None) -> None:
+        """One run of ``profile`` with dotted RunConfig ``overrides``, unless recorded."""
         out.mkdir(parents=True, exist_ok=True)
         if (out / "history.json").is_file():
             return
         cmd = [sys.executable, __file__, "one", "--profile", profile, "--out", str(out),
-               "--overrides", json.dumps(overrides or {}), "--model", json.dumps(model or {}),
-               *self.common]
+               "--overrides", json.dumps(overrides or {}), *self.common]
         logfile = open(out / "log.txt", "w")  # noqa: SIM115 (closed with the process)
         self.procs[out] = subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT,
                                            start_new_session=True, env=self.env)
@@ -143,7 +157,7 @@ def keep_records_only(out: Path) -> None:
             state = torch.load(ckpt, map_location="cpu", weights_only=True)
             (out / "partial.json").write_text(json.dumps(
                 {"epoch": state["epoch"], "history": state["history"],
-                 "config": state["config"], "model": state["model_config"]}, indent=1))
+                 "config": state.get("config"), "model": state.get("model_config")}, indent=1))
         except Exception as err:  # a checkpoint cut mid-write is kept out by the atomic save
             (out / "partial.json").write_text(json.dumps({"error": repr(err)}))
     ckpt.unlink()
@@ -161,7 +175,7 @@ def pack(out: Path, target: Path | None) -> None:
 
 
 STAGES = ("full", "compile", "pipeline", "candidates", "ablations-quick", "tune-full",
-          "ablations-full")
+          "ablations-full", "scorecard-quick")
 # what the next device call should run: the quick stages are recorded (data/records/gpu-h200)
 DEFAULT_STAGES = ("full", "compile", "pipeline", "tune-full", "ablations-full")
 
@@ -176,14 +190,15 @@ def main(argv=None) -> None:
         p.add_argument("--device", default=None)
     child.add_argument("--profile", required=True)
     child.add_argument("--out", required=True)
-    child.add_argument("--overrides", default="{}")
-    child.add_argument("--model", default="{}")
+    child.add_argument("--overrides", default="{}", help="dotted RunConfig fields, as JSON")
     parser.add_argument("--out", type=Path, default=Path("runs/gpu"))
     parser.add_argument("--pack", type=Path, default=None, help="tarball of the records")
     parser.add_argument("--budget", type=float, default=530,
                         help="seconds for all stages together")
     parser.add_argument("--stages", default=",".join(DEFAULT_STAGES),
                         help=f"comma-separated, run in this order: {', '.join(STAGES)}")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2],
+                        help="seeds of the scorecard-quick stage")
     parser.add_argument("--rehearse", action="store_true",
                         help="smoke-sized runs of every stage on this machine (1 epoch each)")
     args = parser.parse_args(argv)
@@ -201,8 +216,8 @@ def main(argv=None) -> None:
     if args.device:
         common += ["--device", args.device]
     full, quick = ("full", "quick") if not args.rehearse else ("smoke", "smoke")
-    cap = {"epochs": 1, "train_size": 500} if args.rehearse else {}
-    full_cap = {**cap, "width": 0.25} if args.rehearse else {}
+    cap = {"recipe.epochs": 1, "data.train_size": 500} if args.rehearse else {}
+    full_cap = {**cap, "model.width": 0.25} if args.rehearse else {}
 
     def left() -> float:
         return args.budget - (time.perf_counter() - t0)
@@ -236,19 +251,21 @@ def main(argv=None) -> None:
 
     # 2. the same run through torch.compile, alone: does compiling pay for itself?
     if "compile" in stages:
-        r = alone("compile", out / "speed" / "full-compiled", {"compile": True}, 220)
+        r = alone("compile", out / "speed" / "full-compiled", {"recipe.compile": True}, 220)
         if r:
             wall["compiled"] = r["wall_seconds"]
             log(f"full profile compiled: {r['wall_seconds']:.0f} s, "
                 f"test {r['test']['single_top1']:.2%}")
         if "plain" in wall and "compiled" in wall and wall["compiled"] < wall["plain"]:
-            full_recipe["compile"] = True
-        log(f"later full-profile runs compile: {bool(full_recipe.get('compile'))} ({wall})")
+            full_recipe["recipe.compile"] = True
+        log(f"later full-profile runs compile: {bool(full_recipe.get('recipe.compile'))} "
+            f"({wall})")
 
     # 3. the pipeline benchmark, alone
     if "pipeline" in stages:
         bench = [sys.executable, str(ROOT / "benchmarks" / "pipeline.py"), "--data", args.data,
-                 "--rounds", "3", "--workers", str(min(8, os.cpu_count() or 2))]
+                 "--rounds", "3", "--workers", str(min(8, os.cpu_count() or 2)),
+                 "--out", str(out / "pipeline.json")]
         bench += (["--width", "0.25", "--batch-size", "32", "--steps", "3", "--rounds", "1"]
                   if args.rehearse
                   else ["--width", "1.0", "--batch-size", "256", "--steps", "100"])
@@ -259,7 +276,7 @@ def main(argv=None) -> None:
             text = result.stdout + result.stderr[-2000:]
         except subprocess.TimeoutExpired as err:
             text = f"pipeline benchmark cut off after {err.timeout:.0f} s\n{err.stdout or ''}"
-        (out / "pipeline.txt").write_text(text)
+        (out / "pipeline-log.txt").write_text(text)  # the record is pipeline.json
         print(text, flush=True)
         pack(out, args.pack)
 
@@ -280,9 +297,8 @@ def main(argv=None) -> None:
     # 5. every ablation row with the quick recipe, all at once
     if "ablations-quick" in stages:
         stage = Stage("ablations-quick", (left() - 15) * 0.6, common, threads=1)
-        for row, (_, model_over, profile_over) in ROWS.items():
-            stage.start(out / "ablations-quick" / row, quick,
-                        {**picked, **profile_over, **cap}, model_over)
+        for row, (_, row_over) in ROWS.items():
+            stage.start(out / "ablations-quick" / row, quick, {**picked, **row_over, **cap})
         stage.wait()
         pack(out, args.pack)
 
@@ -309,25 +325,28 @@ def main(argv=None) -> None:
     # off still leaves its per-epoch history)
     if "ablations-full" in stages and left() > 60:
         stage = Stage("ablations-full", left() - 15, common, threads=1)
-        for row, (_, model_over, profile_over) in ROWS.items():
+        for row, (_, row_over) in ROWS.items():
             if row == "baseline" and not full_recipe:
                 continue  # stage 1 ran it alone
             target = out / ("ablations-full" if not full_recipe else "ablations-full-tuned")
-            stage.start(target / row, full, {**full_recipe, **profile_over, **full_cap},
-                        model_over)
+            stage.start(target / row, full, {**full_recipe, **row_over, **full_cap})
         stage.wait()
         pack(out, args.pack)
 
-    for group in ("candidates-quick", "candidates-full"):
+    # 8. the scorecard at quick size: every row with every seed, all at once
+    if "scorecard-quick" in stages and left() > 60:
+        stage = Stage("scorecard-quick", left() - 15, common, threads=1)
+        for seed in args.seeds:
+            for row, (_, row_over) in ROWS.items():
+                stage.start(out / "scorecard-quick" / row / f"seed{seed}", quick,
+                            {**row_over, "seed": seed, **cap})
+        stage.wait()
+        pack(out, args.pack)
+
+    for group in ("candidates-quick", "candidates-full", "ablations-quick", "ablations-full",
+                  "ablations-full-tuned"):
         if (out / group).is_dir():
-            print(f"\n{group}:")
-            for name, r in records(out / group).items():
-                print(f"  {name}: val {r['history']['val_acc'][-1]:.2%} test "
-                      f"{r['test']['single_top1']:.2%} ten-crop {r['test']['ten_crop_top1']:.2%}"
-                      f" {r['wall_seconds']:.0f} s")
-    for group in ("ablations-quick", "ablations-full", "ablations-full-tuned"):
-        if (out / group).is_dir():
-            print(f"\n{group}:\n{table(records(out / group))}")
+            print(f"\n{group}:\n{summary(records(out / group))}")
     log(f"all stages: {time.perf_counter() - t0:.0f} s")
 
 

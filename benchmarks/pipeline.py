@@ -9,14 +9,20 @@ flip): (a) ``alexnet_lib.data.DeviceLoader``: uint8 split on the device, batched
 augmentation there; (b) the obvious alternative: a ``torch.utils.data.DataLoader`` over
 a torchvision-style dataset that builds a PIL image per sample and runs
 ``RandomCrop(32, padding=4)``, ``RandomHorizontalFlip``, ``ToTensor`` and ``Normalize``.
-Prints images per second for each; the last line is ``ratio X.XX`` (a over b).
+Prints images per second for each and their ratio (a over b); with ``--out FILE`` it also
+writes them as a JSON record (what ``tools/records.py`` tables):
+
+    python benchmarks/pipeline.py --out data/records/pipeline-cpu.json
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,6 +30,10 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from provenance import provenance  # noqa: E402
 
 from alexnet_lib.augment import TrainAugment
 from alexnet_lib.data import DeviceLoader, channel_stats, load_cifar10
@@ -79,7 +89,7 @@ def forever(make_iter):
         yield from make_iter()
 
 
-def main(argv=None) -> float:
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="data")
     parser.add_argument("--width", type=float, default=0.25)
@@ -90,6 +100,7 @@ def main(argv=None) -> float:
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternate the two pipelines this many times; report medians")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--out", type=Path, default=None, help="write the record here (JSON)")
     args = parser.parse_args(argv)
     device = torch.device(args.device) if args.device else default_device()
 
@@ -142,7 +153,18 @@ def main(argv=None) -> float:
           f"{', '.join(f'{v:.0f}' for v in speeds['alternative'])}; {args.workers} workers)")
     ratio = library / alternative
     print(f"ratio {ratio:.2f}")
-    return ratio
+    record = {
+        "benchmark": "pipeline", "device": device_name(device), "torch": torch.__version__,
+        "width": args.width, "batch_size": args.batch_size, "steps": args.steps,
+        "workers": args.workers,
+        # medians over the rounds, and each round, in training images per second
+        "images_per_second": {"library": library, "alternative": alternative},
+        "rounds": speeds, "ratio": ratio, **provenance(__file__, argv),
+    }
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, indent=2) + "\n")
+    return record
 
 
 if __name__ == "__main__":

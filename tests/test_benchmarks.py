@@ -11,15 +11,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import ablations  # noqa: E402
 import lrn  # noqa: E402
 import pipeline  # noqa: E402
+import provenance  # noqa: E402
+import train_record  # noqa: E402
 
-from alexnet_lib.profiles import PROFILES  # noqa: E402
+from alexnet_lib.config import PROFILES  # noqa: E402
 
 
-def test_pipeline_benchmark_prints_a_ratio(cifar_root, capsys):
-    ratio = pipeline.main(["--data", str(cifar_root), "--steps", "2", "--batch-size", "16",
-                           "--workers", "0", "--rounds", "1", "--width", "0.125"])
-    out = capsys.readouterr().out.strip().splitlines()
-    assert ratio > 0 and out[-1] == f"ratio {ratio:.2f}"
+def test_pipeline_benchmark_writes_a_json_record(cifar_root, tmp_path, capsys):
+    out = tmp_path / "records" / "pipeline.json"
+    argv = ["--data", str(cifar_root), "--steps", "2", "--batch-size", "16", "--workers", "0",
+            "--rounds", "1", "--width", "0.125", "--out", str(out)]
+    record = pipeline.main(argv)
+    assert json.loads(out.read_text()) == record
+    rates = record["images_per_second"]
+    assert rates["library"] > 0 and rates["alternative"] > 0
+    assert record["ratio"] == pytest.approx(rates["library"] / rates["alternative"])
+    assert record["rounds"]["library"] == [rates["library"]] and record["workers"] == 0
+    assert record["command"] == "python benchmarks/pipeline.py " + " ".join(argv)
+    assert capsys.readouterr().out.strip().endswith(f"ratio {record['ratio']:.2f}")
+
+
+def test_provenance_names_the_commit_and_the_command(monkeypatch):
+    assert provenance.command("benchmarks/x.py", ["--out", "a b"]) == (
+        "python benchmarks/x.py --out 'a b'")
+    monkeypatch.setattr(provenance, "ROOT", Path("/nonexistent"))  # a tree without .git
+    monkeypatch.setenv("ALEXNET_COMMIT", "abc123")
+    assert provenance.git_commit() == "abc123"
 
 
 def test_lrn_benchmark_times_each_implementation_and_both_models(capsys):
@@ -32,32 +49,59 @@ def test_lrn_benchmark_times_each_implementation_and_both_models(capsys):
     assert "LRN inputs [(4, " in out and out.strip().endswith(f"{results['lrn share']:.0%}")
 
 
-def test_ablations_record_each_row_and_resume(cifar_root, tmp_path, tiny_profile, monkeypatch):
-    monkeypatch.setitem(PROFILES, "smoke", tiny_profile.replace(name="smoke", epochs=2))
-    argv = ["--profile", "smoke", "--rows", "baseline", "no_lrn", "--data", str(cifar_root),
-            "--out", str(tmp_path)]
+def test_ablations_record_each_row_and_seed_and_resume(cifar_root, tmp_path, tiny_profile,
+                                                     monkeypatch):
+    tiny = tiny_profile.replace(name="smoke", **{"recipe.epochs": 2})
+    monkeypatch.setitem(PROFILES, "smoke", tiny)
+    argv = ["--profile", "smoke", "--rows", "baseline", "no_lrn", "--seeds", "0", "1",
+            "--data", str(cifar_root), "--out", str(tmp_path)]
     text = ablations.main(argv)
-    assert [line.split(" | ")[0] for line in text.splitlines()[2:]] == ["| baseline", "| no_lrn"]
-    record = json.loads((tmp_path / "no_lrn" / "history.json").read_text())
-    assert record["model"]["lrn"] is False and len(record["history"]["epoch"]) == 2
-    assert not (tmp_path / "no_lrn" / "checkpoint.pt").exists()
+    assert [line.split(" | ")[0] for line in text.splitlines()[2:]] == [
+        "| baseline, seed 0", "| no_lrn, seed 0", "| baseline, seed 1", "| no_lrn, seed 1"]
+    for row in ("baseline", "no_lrn"):
+        for seed in (0, 1):
+            folder = tmp_path / row / f"seed{seed}"
+            record = json.loads((folder / "history.json").read_text())
+            assert record["config"] == ablations.row_config(tiny, row).replace(
+                seed=seed).to_dict()
+            assert record["row"] == row and "commit" in record
+            assert record["command"].startswith("python benchmarks/ablations.py --profile smoke")
+            assert len(record["history"]["epoch"]) == 2
+            assert not (folder / "checkpoint.pt").exists()
+    assert record["config"]["model"]["lrn"] == "none"
+
+    import alexnet_lib.run
 
     def must_not_train(*args, **kwargs):
-        raise AssertionError("a recorded row was trained again")
+        raise AssertionError("a recorded run was trained again")
 
-    monkeypatch.setattr(ablations, "run_training", must_not_train)
+    monkeypatch.setattr(alexnet_lib.run, "run_training", must_not_train)
     assert ablations.main(argv) == text
 
 
-def test_epochs_to_train_error():
-    history = {"epoch": [1, 2, 3], "train_acc": [0.5, 0.74, 0.8]}
-    assert ablations.epochs_to(history, 0.25) == 3
-    assert ablations.epochs_to(history, 0.1) is None
+def test_train_record_keeps_only_a_record_with_provenance(cifar_root, tmp_path, tiny_profile,
+                                                          monkeypatch):
+    monkeypatch.setitem(PROFILES, "smoke", tiny_profile.replace(
+        name="smoke", **{"recipe.epochs": 1}))
+    record = train_record.main(["--profile", "smoke", "--data", str(cifar_root),
+                                "--out", str(tmp_path / "smoke-cpu")])
+    assert json.loads((tmp_path / "smoke-cpu" / "history.json").read_text()) == record
+    assert record["command"].startswith("python benchmarks/train_record.py --profile smoke")
+    assert "commit" in record and "train_top1" in record["test"]
+    assert [p.name for p in (tmp_path / "smoke-cpu").iterdir()] == ["history.json"]
 
 
 def test_ablation_rows_change_one_thing_each():
-    assert ablations.ROWS["baseline"][1:] == ({}, {})
-    for name, (_, model, profile) in ablations.ROWS.items():
-        assert name == "baseline" or model or profile
+    base = PROFILES["quick"]
+    assert ablations.ROWS["baseline"][1] == {}
+    assert ablations.row_config(base, "baseline") == base
+    for name, (claim, overrides) in ablations.ROWS.items():
+        assert claim and (name == "baseline" or overrides), name
+        assert ablations.row_config(base, name) != base or name == "baseline"
+    assert ablations.row_config(base, "no_lrn").model.lrn == "none"
+    assert ablations.row_config(base, "lrn_constant").model.lrn == "constant"
+    assert ablations.row_config(base, "no_dropout").model.dropout == 0.0
+    no_augment = ablations.row_config(base, "no_augment").data
+    assert (no_augment.crop_padding, no_augment.flip, no_augment.lighting) == (0, False, 0.0)
     with pytest.raises(SystemExit):
         ablations.main(["--rows", "nonsense"])

@@ -1,25 +1,50 @@
-"""The README's and the book's result tables are made from the records, never typed."""
+"""The README's and the book's result tables are made from the records, never typed
+(``tools/records.py``), and the scorecard's statistics are right (``tools/ablation_tables.py``)."""
 
 import json
+import math
+import sys
+from pathlib import Path
 
 import pytest
 
-from alexnet_lib import records
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
-PIPELINE_OUTPUT = """\
-device NVIDIA H200, torch 2.11.0+cu130, width 1.0, batch 256, 100 timed steps
-library DeviceLoader:             27771 images/s  (rounds: 27782, 27771, 27771)
-DataLoader + PIL transforms:      25881 images/s  (rounds: 26497, 25881, 25026; 8 workers)
-ratio 1.07
-"""
+import ablation_tables  # noqa: E402
+import records  # noqa: E402
+
+from alexnet_lib.config import PROFILES  # noqa: E402
 
 
-def fake_record(top1, device="cpu (2 threads)", row_train_acc=0.9):
-    return {"device": device, "torch": "2.0", "wall_seconds": 61.2, "train_seconds": 50.0,
-            "profile_config": {"batch_size": 128, "lr": 0.04, "epochs": 2, "width": 0.25},
-            "history": {"epoch": [1, 2], "train_acc": [0.5, row_train_acc]},
+def old_record(top1, device="cpu (2 threads)", row_train_acc=0.9, profile="quick", **model):
+    """A record in the format written before RunConfig (profile, profile_config, model)."""
+    return {"profile": profile, "seed": 0, "device": device, "torch": "2.0",
+            "wall_seconds": 61.2, "train_seconds": 50.0,
+            "profile_config": {"name": profile, "batch_size": 128, "lr": 0.04, "epochs": 2,
+                               "width": 0.25, "dropout": 0.5, "train_size": None,
+                               "val_size": 5000, "test_size": None, "lighting": 0.1},
+            "model": {"name": "AlexNetCIFAR", "lrn": True, "width": 0.25, "dropout": 0.5,
+                      **model},
+            "history": {"epoch": [1, 2], "train_acc": [0.5, row_train_acc],
+                        "val_acc": [0.4, 0.6]},
             "test": {"single_top1": top1, "single_top5": 0.9, "ten_crop_top1": top1 + 0.01,
                      "ten_crop_top5": 0.91}}
+
+
+def new_record(top1, seed=0, train_top1=None, train_acc=(0.5, 0.9), ten=None,
+               profile="quick", command=None):
+    """A record as ``alexnet_lib.run.run_training`` writes it."""
+    config = PROFILES[profile].replace(seed=seed).to_dict()
+    r = {"name": profile, "config": config, "device": "cpu (2 threads)", "torch": "2.0",
+         "wall_seconds": 90.0, "train_seconds": 80.0,
+         "history": {"epoch": list(range(1, len(train_acc) + 1)), "train_acc": list(train_acc),
+                     "val_acc": [0.5] * len(train_acc)},
+         "test": {"single_top1": top1, "single_top5": 0.95,
+                  "ten_crop_top1": top1 + 0.01 if ten is None else ten, "ten_crop_top5": 0.96,
+                  "train_top1": top1 + 0.05 if train_top1 is None else train_top1}}
+    if command:
+        r["command"] = command
+    return r
 
 
 def write(path, record):
@@ -27,36 +52,150 @@ def write(path, record):
     (path / "history.json").write_text(json.dumps(record))
 
 
-def test_parse_pipeline():
-    assert records.parse_pipeline(PIPELINE_OUTPUT) == {
-        "setting": "NVIDIA H200, torch 2.11.0+cu130, width 1.0, batch 256, 100 timed steps",
-        "library": 27771, "alternative": 25881, "ratio": 1.07}
+PIPELINE = {"benchmark": "pipeline", "device": "NVIDIA H200", "torch": "2.11.0+cu130",
+            "width": 1.0, "batch_size": 256, "steps": 100, "workers": 8,
+            "images_per_second": {"library": 27771.4, "alternative": 25881.0},
+            "rounds": {"library": [27771.4], "alternative": [25881.0]}, "ratio": 1.0730}
+
+
+def test_normalize_reads_the_old_format_without_inventing_fields():
+    r = records.normalize(old_record(0.7, lrn=False, dropout=0.0))
+    config = r["config"]
+    assert r["name"] == config["name"] == "quick" and config["seed"] == 0
+    # the model is what trained: its dropout wins over the profile's 0.5
+    assert config["model"] == {"arch": "AlexNetCIFAR", "lrn": "none", "width": 0.25,
+                               "dropout": 0.0}
+    assert config["recipe"] == {"batch_size": 128, "lr": 0.04, "epochs": 2}
+    assert config["data"]["lighting"] == 0.1 and "crop_padding" not in config["data"]
+    assert "profile_config" not in r and "train_top1" not in r["test"]
+    new = new_record(0.7)
+    assert records.normalize(new) is new
 
 
 def test_tables_come_from_the_records(tmp_path):
-    write(tmp_path / "smoke-cpu", fake_record(0.283))
+    write(tmp_path / "smoke-cpu", old_record(0.283, profile="smoke"))
     folder = tmp_path / records.ABLATIONS[0]
-    write(folder / "baseline", fake_record(0.70))
-    write(folder / "no_lrn", fake_record(0.65))
-    (tmp_path / "pipeline-cpu.txt").write_text(PIPELINE_OUTPUT)
+    write(folder / "baseline", old_record(0.70))
+    write(folder / "no_lrn", old_record(0.65, lrn=False))
+    (tmp_path / "gpu-h200" / "pipeline.json").write_text(json.dumps(PIPELINE))
     results = records.results_block(tmp_path)
-    row = "| `smoke` profile | cpu (2 threads), torch 2.0 | 28.3% | 90.0% | 29.3% | 61 s |"
+    row = ("| `smoke` profile | cpu (2 threads), torch 2.0 | 28.3% | 90.0% | 29.3% | 61 s | "
+           "`python -m alexnet_lib train --profile smoke` |")
     assert row in results
     assert "quick" not in results  # no record, no row
     ablations = records.ablations_block(tmp_path)
     assert "| no_lrn |" in ablations and "| -5.00% |" in ablations
-    assert "batch 128, lr 0.04, 2 epochs" in ablations
-    assert "| **1.07** |" in records.pipeline_block(tmp_path)
+    assert "batch 128, lr 0.04, 2 epochs, width 0.25" in ablations
+    pipeline = records.pipeline_block(tmp_path)
+    assert ("| NVIDIA H200, torch 2.11.0+cu130, width 1.0, batch 256, 100 timed steps | "
+            "27,771 img/s | 25,881 img/s | **1.07** |") in pipeline
+
+
+def test_a_record_names_its_own_command(tmp_path):
+    command = "python benchmarks/train_record.py --profile quick --out data/records/quick-cpu"
+    write(tmp_path / "quick-cpu", new_record(0.78, command=command))
+    assert f"| 78.0% | 95.0% | 79.0% | 90 s | `{command}` |" in records.results_block(tmp_path)
+
+
+def test_gap_is_eval_mode_train_minus_test_and_na_for_old_records(tmp_path):
+    spec = records.ABLATIONS_CPU
+    write(tmp_path / "quick-cpu", old_record(0.78, row_train_acc=0.99))
+    write(tmp_path / spec[0] / "tanh", new_record(0.70, train_top1=0.73))
+    table = records.ablations_block(tmp_path, spec)
+    baseline = next(line for line in table.splitlines() if line.startswith("| baseline |"))
+    tanh = next(line for line in table.splitlines() if line.startswith("| tanh |"))
+    # never the old train-mode number on augmented batches (99% - 78%)
+    assert "| n/a |" in baseline and "+21.00%" not in baseline
+    assert "| +3.00% |" in tanh
+    assert "eval-mode accuracy on the un-augmented training images" in table
+    assert "n/a where a record predates that measurement" in table
 
 
 def test_cpu_ablation_table_takes_its_baseline_from_the_quick_record(tmp_path):
     spec = records.ABLATIONS_CPU
-    write(tmp_path / "quick-cpu", fake_record(0.78))
+    write(tmp_path / "quick-cpu", old_record(0.78))
     assert records.ablations_block(tmp_path, spec).count("| baseline |") == 1
-    write(tmp_path / spec[0] / "tanh", fake_record(0.70))
+    write(tmp_path / spec[0] / "tanh", old_record(0.70, activation="tanh"))
     table = records.ablations_block(tmp_path, spec)
     assert "| tanh |" in table and "| -8.00% |" in table
     assert "(baseline: `data/records/quick-cpu/history.json`)" in table
+
+
+def test_profile_table_times_come_from_the_recorded_runs(tmp_path):
+    write(tmp_path / "smoke-cpu", new_record(0.3, profile="smoke"))
+    quick = new_record(0.78)
+    quick["config"]["recipe"]["epochs"] = 3  # recorded with other settings than today's
+    write(tmp_path / "quick-cpu", quick)
+    lines = records.profiles_block(tmp_path).splitlines()
+    assert lines[2].startswith("| `smoke` |") and lines[2].endswith("| 90 s on cpu (2 threads) |")
+    assert lines[3].endswith("| not recorded with these settings |")
+    assert lines[4].startswith("| `full` |") and lines[4].endswith("| not recorded |")
+
+
+def test_t_quantiles_match_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    for dof, q in ablation_tables.T975.items():
+        assert q == pytest.approx(stats.t.ppf(0.975, dof), abs=1e-3)
+    assert ablation_tables.t975(2) == pytest.approx(4.303, abs=1e-3)
+
+
+def test_epochs_to_train_error():
+    history = {"epoch": [1, 2, 3], "train_acc": [0.5, 0.74, 0.8]}
+    assert ablation_tables.epochs_to(history, 0.25) == 3
+    assert ablation_tables.epochs_to(history, 0.1) is None
+
+
+def synthetic_scorecard():
+    """Three seeds: no_lrn is 2 points lower in every pair; no_overlap is +-1 around 0."""
+    base = [0.780, 0.770, 0.790]
+    return {
+        "baseline": {s: new_record(b, seed=s, train_acc=(0.6, 0.8)) for s, b in enumerate(base)},
+        "no_lrn": {s: new_record(b - 0.02 + 0.001 * s, seed=s, train_acc=(0.6, 0.7))
+                   for s, b in enumerate(base)},
+        "no_overlap": {s: new_record(b + d, seed=s, train_acc=(0.6, 0.7))
+                       for s, (b, d) in enumerate(zip(base, (0.01, -0.01, 0.002), strict=True))},
+    }
+
+
+def test_paired_difference_and_its_interval():
+    runs = synthetic_scorecard()
+    d = ablation_tables.paired_difference(runs["no_lrn"], runs["baseline"])
+    diffs = [-0.020, -0.019, -0.018]
+    half = 4.303 * 0.001 / math.sqrt(3)  # t(0.975, 2 dof) * sd / sqrt(n)
+    assert d["n"] == 3 and d["mean"] == pytest.approx(-0.019)
+    assert d["low"] == pytest.approx(sum(diffs) / 3 - half, abs=1e-5)
+    assert d["high"] == pytest.approx(sum(diffs) / 3 + half, abs=1e-5)
+    assert ablation_tables.verdict(d) == "lower than baseline"
+    noisy = ablation_tables.paired_difference(runs["no_overlap"], runs["baseline"])
+    assert ablation_tables.verdict(noisy) == ablation_tables.UNRESOLVED
+    # only the seeds both rows have are paired
+    one = ablation_tables.paired_difference({0: runs["no_lrn"][0]}, runs["baseline"])
+    assert one["n"] == 1 and one["low"] is None
+    assert ablation_tables.verdict(one) == "one paired seed: no interval"
+
+
+def test_scorecard_table():
+    table = ablation_tables.scorecard(synthetic_scorecard())
+    lines = {line.split(" | ")[0]: line for line in table.splitlines()[2:]}
+    assert list(lines) == ["| baseline", "| no_lrn", "| no_overlap"]  # the order of ROWS
+    assert "| 0, 1, 2 | 78.00 ± 1.00 | 79.00 ± 1.00 |  |  |" in lines["| baseline"]
+    assert "| -1.90 (-2.15 to -1.65; n = 3) | lower than baseline |" in lines["| no_lrn"]
+    assert "| not resolved at this scale |" in lines["| no_overlap"]
+    assert "| 2.0 | +5.00 points |" in lines["| baseline"]  # epochs to 25%, eval-mode gap
+    assert "| not in 2 |" in lines["| no_lrn"]
+
+
+def test_scorecard_block_reads_seed_folders(tmp_path):
+    spec = records.SCORECARD_CPU
+    assert "no scorecard records yet" in records.scorecard_block(tmp_path, spec)
+    for row, seeds in synthetic_scorecard().items():
+        for seed, record in seeds.items():
+            write(tmp_path / spec[0] / row / f"seed{seed}", record)
+    (tmp_path / spec[0] / "no_lrn" / "seed9").mkdir()  # an unfinished run: no record yet
+    block = records.scorecard_block(tmp_path, spec)
+    assert "`data/records/quick-cpu/scorecard/<row>/seed<s>/`" in block
+    assert "95% confidence interval" in block and "| no_lrn |" in block
+    assert records.load_seeds(tmp_path / spec[0])["no_lrn"].keys() == {0, 1, 2}
 
 
 def test_render_rewrites_only_the_blocks():
@@ -70,7 +209,7 @@ def test_render_rewrites_only_the_blocks():
 
 
 def test_readme_and_book_are_up_to_date():
-    """Fails after a new record or a profile change until `python -m alexnet_lib.records`."""
+    """Fails after a new record or a profile change until `python tools/records.py`."""
     assert records.main(["--check"]) == 0
     for path in records.TARGETS:
         assert "<!-- generated: results -->" in path.read_text(), path

@@ -7,7 +7,7 @@
 - every chapter is stored executed, top to bottom, without errors (the book shows
   stored outputs: ``execute_notebooks: off``), with the profile the book's outputs
   come from (``alexnet_lib.book.STORED_PROFILE``);
-- the profile table of the intro matches ``alexnet_lib.profiles``.
+- the profile table of the intro matches ``alexnet_lib.config.PROFILES``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from alexnet_lib.book import STORED_PROFILE
-from alexnet_lib.profiles import PROFILES
+from alexnet_lib.config import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -148,7 +148,7 @@ def test_stored_outputs_come_from_the_stored_profile(path):
 
 
 def test_intro_profile_table_is_generated_from_the_library():
-    # the table itself is written by `python -m alexnet_lib.records` and checked against
+    # the table itself is written by `python tools/records.py` and checked against
     # PROFILES by tests/test_records.py; here: the intro holds that generated block
     text = (BOOK / "intro.md").read_text()
     assert "<!-- generated: profiles -->" in text and "<!-- end: profiles -->" in text

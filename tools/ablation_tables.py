@@ -1,0 +1,164 @@
+"""The ablation tables: one seed per row (the first sweeps), and the multi-seed scorecard.
+
+Both take records in today's format (``records.normalize`` maps older ones) and return
+markdown. The scorecard pairs each row's seed-``s`` run with the baseline's seed-``s`` run
+(same initial weights where the architecture allows, same data order and augmentation), so
+seed-to-seed noise that both runs share cancels in the difference.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from alexnet_lib.ablations import ROWS
+
+# 97.5% quantiles of Student's t for 1..9 degrees of freedom (2 to 10 seeds), for when
+# scipy is not installed
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+        9: 2.262}
+UNRESOLVED = "not resolved at this scale"
+
+
+def t975(dof: int) -> float:
+    """The 97.5% quantile of the t-distribution: a two-sided 95% interval's half-width factor."""
+    try:
+        from scipy.stats import t
+    except ImportError:
+        if dof not in T975:
+            raise ValueError(f"no t quantile for {dof} degrees of freedom without scipy "
+                             f"(the table covers 2 to 10 seeds)") from None
+        return T975[dof]
+    return float(t.ppf(0.975, dof))
+
+
+def epochs_to(history: dict, train_error: float) -> int | None:
+    """The first epoch whose training error (on the training batches as trained: augmented,
+    dropout on, as Figure 1 of the paper counts it) is at most ``train_error``."""
+    for epoch, acc in zip(history["epoch"], history["train_acc"], strict=True):
+        if 1 - acc <= train_error:
+            return epoch
+    return None
+
+
+def gap(record: dict) -> float | None:
+    """Chapter 6's train - test gap: eval-mode accuracy on the un-augmented training images
+    minus test accuracy; None for a record made before that was measured."""
+    test = record["test"]
+    return test["train_top1"] - test["single_top1"] if "train_top1" in test else None
+
+
+def ordered(names) -> list[str]:
+    """Row names in the order of ``ROWS``, then rows ``ROWS`` no longer has, by name."""
+    names = set(names)
+    return [n for n in ROWS if n in names] + sorted(names - set(ROWS))
+
+
+def claim(name: str) -> str:
+    return ROWS[name][0] if name in ROWS else ""
+
+
+def table(records: dict[str, dict]) -> str:
+    """One seed per row: ``{row: record}`` as a markdown table.
+
+    "vs baseline" is the row's single-view test top-1 minus the baseline's: the paper's
+    claim holds for a row where switching the ingredient off costs accuracy. "last train
+    acc" is the last epoch's accuracy on the training batches as trained (augmented,
+    dropout on); the gap is :func:`gap`, "n/a" in records that predate it.
+    """
+    base = records.get("baseline", {}).get("test", {}).get("single_top1")
+    lines = ["| row | paper | test top-1 | vs baseline | ten-crop top-1 | last train acc "
+             "| train - test gap | epochs to 25% train error | seconds |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name in ordered(records):
+        r = records[name]
+        top1, ten = r["test"]["single_top1"], r["test"]["ten_crop_top1"]
+        delta = "" if base is None or name == "baseline" else f"{top1 - base:+.2%}"
+        g = gap(r)
+        reached = epochs_to(r["history"], 0.25)
+        reached = str(reached) if reached else f"not in {len(r['history']['epoch'])}"
+        lines.append(f"| {name} | {claim(name)} | {top1:.2%} | {delta} | {ten:.2%} | "
+                     f"{r['history']['train_acc'][-1]:.2%} | "
+                     f"{'n/a' if g is None else f'{g:+.2%}'} | {reached} | "
+                     f"{r['train_seconds']:.0f} |")
+    return "\n".join(lines)
+
+
+def paired_difference(row: dict[int, dict], base: dict[int, dict],
+                      key: str = "single_top1") -> dict:
+    """Row minus baseline over the seeds both have: ``n``, ``mean`` and the 95% interval
+    ``low``, ``high`` (t-distribution, n - 1 degrees of freedom; None for one seed)."""
+    seeds = sorted(set(row) & set(base))
+    diffs = [row[s]["test"][key] - base[s]["test"][key] for s in seeds]
+    if not diffs:
+        return {"n": 0, "mean": None, "low": None, "high": None}
+    mean = statistics.fmean(diffs)
+    if len(diffs) < 2:
+        return {"n": 1, "mean": mean, "low": None, "high": None}
+    half = t975(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
+
+
+def verdict(diff: dict) -> str:
+    """What the interval says: resolved (higher / lower than the baseline) or not."""
+    if diff["low"] is None:
+        return "one paired seed: no interval" if diff["n"] else "no paired seed"
+    if diff["low"] <= 0 <= diff["high"]:
+        return UNRESOLVED
+    return "higher than baseline" if diff["low"] > 0 else "lower than baseline"
+
+
+def _mean_sd(values: list[float]) -> str:
+    """Accuracies as percent: mean and, from two values on, sample standard deviation."""
+    if len(values) < 2:
+        return f"{100 * values[0]:.2f}"
+    return f"{100 * statistics.fmean(values):.2f} ± {100 * statistics.stdev(values):.2f}"
+
+
+def _epochs(runs: list[dict]) -> str:
+    reached = [epochs_to(r["history"], 0.25) for r in runs]
+    done = [e for e in reached if e is not None]
+    epochs = max(len(r["history"]["epoch"]) for r in runs)
+    if not done:
+        return f"not in {epochs}"
+    text = f"{statistics.fmean(done):.1f}"
+    if len(done) < len(runs):
+        text += f" ({len(runs) - len(done)} of {len(runs)} seeds: not in {epochs})"
+    return text
+
+
+def scorecard(runs: dict[str, dict[int, dict]]) -> str:
+    """Several seeds per row: ``{row: {seed: record}}`` as a markdown table.
+
+    Per row: the seeds, mean ± standard deviation of single-view and ten-crop test top-1
+    (percent), the paired difference from the baseline in points with its 95% interval,
+    the verdict, epochs to 25% training error (mean over the seeds that reach it) and the
+    train - test gap (:func:`gap`, mean over seeds; "n/a" if a record lacks it).
+    """
+    base = runs.get("baseline", {})
+    lines = ["| row | paper | seeds | test top-1 % | ten-crop top-1 % | vs baseline, paired "
+             "(95% CI), points | verdict | epochs to 25% train error | train - test gap |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name in ordered(runs):
+        seeds = sorted(runs[name])
+        records = [runs[name][s] for s in seeds]
+        single = [r["test"]["single_top1"] for r in records]
+        ten = [r["test"]["ten_crop_top1"] for r in records]
+        if name == "baseline":
+            delta, said = "", ""
+        else:
+            d = paired_difference(runs[name], base)
+            said = verdict(d)
+            if d["mean"] is None:
+                delta = "n/a"
+            elif d["low"] is None:
+                delta = f"{100 * d['mean']:+.2f} (n = 1)"
+            else:
+                delta = (f"{100 * d['mean']:+.2f} ({100 * d['low']:+.2f} to "
+                         f"{100 * d['high']:+.2f}; n = {d['n']})")
+        gaps = [gap(r) for r in records]
+        g = "n/a" if None in gaps else f"{100 * statistics.fmean(gaps):+.2f} points"
+        lines.append(f"| {name} | {claim(name)} | {', '.join(map(str, seeds))} | "
+                     f"{_mean_sd(single)} | {_mean_sd(ten)} | {delta} | {said} | "
+                     f"{_epochs(records)} | {g} |")
+    return "\n".join(lines)

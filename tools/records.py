@@ -1,0 +1,272 @@
+"""The tables of results in the README and the book, made from the recorded runs.
+
+    python tools/records.py            # rewrite the generated blocks
+    python tools/records.py --check    # exit 1 if a block is out of date (a test runs it)
+
+Every number the README and ``book/intro.md`` state about a run sits in a block between
+``<!-- generated: NAME -->`` and ``<!-- end: NAME -->``, written here from the JSON records
+in ``data/records/`` (see its README) and from ``alexnet_lib.config.PROFILES``. Nothing in
+those blocks is typed by hand: edit the records or the code, then run this script.
+
+Records come in two formats: today's (``alexnet_lib.run.run_training``: the whole run config
+under ``"config"``) and the older one (``"profile"``, ``"profile_config"``, ``"model"``);
+:func:`normalize` reads both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository (this is repository tooling)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ablation_tables import scorecard, table  # noqa: E402
+
+from alexnet_lib.config import PROFILES  # noqa: E402
+
+RECORDS = ROOT / "data" / "records"
+TARGETS = (ROOT / "README.md", ROOT / "book" / "intro.md")
+
+# (record folder under data/records, profile, what it is, the command that made it: shown
+# for a record that does not name its own command)
+RESULT_RUNS = (
+    ("smoke-cpu", "smoke", "`smoke` profile", "python -m alexnet_lib train --profile smoke"),
+    ("quick-cpu", "quick", "`quick` profile", "python -m alexnet_lib train --profile quick"),
+    ("gpu-h200/ablations-full/baseline", "full", "`full` profile (stage 1 of `gpu_runs.py`)",
+     "python benchmarks/gpu_runs.py"),
+)
+# one-seed ablation tables: (folder of row records, profile, command, record of the
+# baseline row if it lives elsewhere). The CPU rows share their baseline with the `quick`
+# result above.
+ABLATIONS = ("gpu-h200/ablations-quick", "`quick`", "python benchmarks/gpu_runs.py", None)
+ABLATIONS_CPU = ("quick-cpu/ablations", "`quick`",
+                 "python benchmarks/ablations.py --profile quick --out data/records/quick-cpu/"
+                 "ablations", "quick-cpu/history.json")
+# scorecards: (folder of <row>/seed<s>/history.json, profile, the command that makes them)
+SCORECARD_CPU = ("quick-cpu/scorecard", "`quick`",
+                 "python benchmarks/ablations.py --profile quick --seeds 0 1 2 "
+                 "--out data/records/quick-cpu/scorecard")
+PIPELINES = ("pipeline-cpu.json", "gpu-h200/pipeline.json")
+
+# the older format's fields, by the part of today's RunConfig they belong to
+_OLD_DATA = ("train_size", "val_size", "test_size", "crop_padding", "flip", "lighting")
+_OLD_RECIPE = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "nesterov",
+               "label_smoothing", "warmup_fraction")
+
+
+def normalize(record: dict) -> dict:
+    """``record`` in today's format, whatever format it was written in.
+
+    An older record's fields are moved to where today's config keeps them; fields it does
+    not hold are left out, never filled in with today's defaults. Its model config wins
+    over its profile's width and dropout, since the model is what trained (older records
+    can disagree: the no_dropout row's profile says 0.5). ``lrn`` True/False becomes
+    "paper"/"none". Such records have no ``test["train_top1"]`` (see ``ablation_tables.gap``).
+    """
+    if "config" in record:
+        return record
+    profile, old_model = record["profile_config"], record.get("model", {})
+    model = {k: v for k, v in old_model.items() if k != "name"}
+    if "name" in old_model:
+        model["arch"] = old_model["name"]
+    for key in ("width", "dropout"):
+        if key not in model and key in profile:
+            model[key] = profile[key]
+    if isinstance(model.get("lrn"), bool):
+        model["lrn"] = "paper" if model["lrn"] else "none"
+    config = {"name": record["profile"], "seed": record.get("seed", 0), "model": model,
+              "data": {k: profile[k] for k in _OLD_DATA if k in profile},
+              "recipe": {k: profile[k] for k in _OLD_RECIPE if k in profile}}
+    rest = {k: v for k, v in record.items()
+            if k not in ("profile", "profile_config", "model", "seed")}
+    return {"name": record["profile"], "config": config, **rest}
+
+
+def load(path: Path) -> dict:
+    return normalize(json.loads(Path(path).read_text()))
+
+
+def load_folder(folder: Path) -> dict[str, dict]:
+    """``{run name: record}`` for every ``folder/<run>/history.json`` (finished runs only)."""
+    return {p.parent.name: load(p) for p in sorted(Path(folder).glob("*/history.json"))}
+
+
+def load_seeds(folder: Path) -> dict[str, dict[int, dict]]:
+    """``{row: {seed: record}}`` for every ``folder/<row>/seed<s>/history.json``."""
+    runs: dict[str, dict[int, dict]] = {}
+    for path in sorted(Path(folder).glob("*/seed*/history.json")):
+        seed = path.parent.name.removeprefix("seed")
+        if seed.isdigit():
+            runs.setdefault(path.parent.parent.name, {})[int(seed)] = load(path)
+    return runs
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _shown(config: dict) -> tuple:
+    """The settings the profile table shows, from a config dict (a record's or a profile's)."""
+    data, recipe = config["data"], config["recipe"]
+    return (data.get("train_size"), data.get("val_size"), data.get("test_size"),
+            config["model"].get("width"), recipe.get("epochs"), recipe.get("batch_size"),
+            recipe.get("lr"))
+
+
+def measured_time(profile: str, records: Path = RECORDS) -> str:
+    """The wall time of the profile's recorded run (``RESULT_RUNS``), and where it ran."""
+    for folder, name, _, _ in RESULT_RUNS:
+        path = records / folder / "history.json"
+        if name != profile or not path.is_file():
+            continue
+        r = load(path)
+        if _shown(r["config"]) != _shown(PROFILES[profile].to_dict()):
+            return "not recorded with these settings"
+        return f"{_duration(r['wall_seconds'])} on {r['device']}"
+    return "not recorded"
+
+
+def profiles_block(records: Path = RECORDS) -> str:
+    lines = ["| profile | training / validation / test images | width | epochs | batch | "
+             "learning rate | wall time of its recorded run |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, p in PROFILES.items():
+        d, r = p.data, p.recipe
+        train = f"{d.train_size:,}" if d.train_size else f"{50_000 - d.val_size:,}"
+        test = f"{d.test_size:,}" if d.test_size else "10,000"
+        lines.append(f"| `{name}` | {train} / {d.val_size:,} / {test} | {p.model.width} | "
+                     f"{r.epochs} | {r.batch_size} | {r.lr} | {measured_time(name, records)} |")
+    return "\n".join(lines)
+
+
+def results_block(records: Path = RECORDS) -> str:
+    lines = ["| run | device | test top-1 | top-5 | ten-crop top-1 | wall time | command |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for folder, _, what, command in RESULT_RUNS:
+        path = records / folder / "history.json"
+        if not path.is_file():
+            continue
+        r = load(path)
+        t = r["test"]
+        lines.append(f"| {what} | {r['device']}, torch {r['torch']} | "
+                     f"{_pct(t['single_top1'])} | {_pct(t['single_top5'])} | "
+                     f"{_pct(t['ten_crop_top1'])} | {_duration(r['wall_seconds'])} | "
+                     f"`{r.get('command', command)}` |")
+    return "\n".join(lines)
+
+
+def _setting(config: dict) -> str:
+    recipe = config["recipe"]
+    return (f"batch {recipe['batch_size']}, lr {recipe['lr']}, {recipe['epochs']} epochs, "
+            f"width {config['model']['width']}")
+
+
+GAP_NOTE = ("The train - test gap is chapter 6's: eval-mode accuracy on the un-augmented "
+            "training images minus test accuracy.")
+GAP_NA = (" It is n/a where a record predates that measurement; \"last train acc\" (the last "
+          "epoch's accuracy on augmented batches with dropout on) is not the same measure.")
+
+
+def ablations_block(records: Path = RECORDS, spec: tuple = ABLATIONS) -> str:
+    folder, profile, command, baseline = spec
+    found = load_folder(records / folder)
+    if baseline and (records / baseline).is_file() and "baseline" not in found:
+        found = {"baseline": load(records / baseline), **found}
+    if not found:
+        return "(no recorded ablation runs)"
+    devices = sorted({r["device"] for r in found.values()})
+    config = found.get("baseline", next(iter(found.values())))["config"]
+    where = f"`data/records/{folder}/`" + (f" (baseline: `data/records/{baseline}`)"
+                                           if baseline and "baseline" in found else "")
+    na = any("train_top1" not in r["test"] for r in found.values())
+    head = (f"Profile {profile} ({_setting(config)}), one seed, recorded on "
+            f"{', '.join(devices)} by `{command}`; the records are in {where}. "
+            f"{GAP_NOTE}{GAP_NA if na else ''}")
+    return head + "\n\n" + table(found)
+
+
+def scorecard_block(records: Path = RECORDS, spec: tuple = SCORECARD_CPU) -> str:
+    folder, profile, command = spec
+    runs = load_seeds(records / folder)
+    if not runs:
+        return (f"(no scorecard records yet in `data/records/{folder}/`; `{command}` "
+                f"makes them)")
+    every = [r for seeds in runs.values() for r in seeds.values()]
+    devices = sorted({r["device"] for r in every})
+    base = runs.get("baseline", {})
+    config = next(iter(base.values()) if base else iter(every))["config"]
+    head = (f"Profile {profile} ({_setting(config)}), recorded on {', '.join(devices)} by "
+            f"`{command}`; the records are in `data/records/{folder}/<row>/seed<s>/`. A row's "
+            f"seed-s run is paired with the baseline's seed-s run (same initial weights where "
+            f"the architecture allows, same data order and augmentation). \"vs baseline\" is "
+            f"the mean over the paired seeds of the row's single-view test top-1 minus the "
+            f"baseline's, with a 95% confidence interval (t-distribution, n - 1 degrees of "
+            f"freedom); a row whose interval contains 0 is not resolved at this scale. Epochs "
+            f"to 25% training error: Figure 1's measure, on the batches as trained, mean over "
+            f"the seeds that reach it. {GAP_NOTE}"
+            f"{GAP_NA if any('train_top1' not in r['test'] for r in every) else ''}")
+    return head + "\n\n" + scorecard(runs)
+
+
+def pipeline_block(records: Path = RECORDS) -> str:
+    lines = ["| setting | library `DeviceLoader` | `DataLoader` + PIL transforms | ratio |",
+             "| --- | --- | --- | --- |"]
+    for name in PIPELINES:
+        if (records / name).is_file():
+            p = json.loads((records / name).read_text())
+            rate = p["images_per_second"]
+            lines.append(f"| {p['device']}, torch {p['torch']}, width {p['width']}, batch "
+                         f"{p['batch_size']}, {p['steps']} timed steps | "
+                         f"{rate['library']:,.0f} img/s | {rate['alternative']:,.0f} img/s | "
+                         f"**{p['ratio']:.2f}** |")
+    return "\n".join(lines)
+
+
+BLOCKS = {"profiles": profiles_block, "results": results_block,
+          "ablations": ablations_block, "pipeline": pipeline_block,
+          "ablations_cpu": lambda: ablations_block(spec=ABLATIONS_CPU),
+          "scorecard_cpu": scorecard_block}
+BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
+
+
+def render(text: str) -> str:
+    """``text`` with every generated block rewritten from the records."""
+    def fill(m: re.Match) -> str:
+        if m[2] not in BLOCKS:
+            raise ValueError(f"unknown generated block {m[2]!r}: one of {', '.join(BLOCKS)}")
+        return f"{m[1]}{BLOCKS[m[2]]()}\n{m[4]}"
+
+    return BLOCK.sub(fill, text)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report stale blocks")
+    args = parser.parse_args(argv)
+    stale = []
+    for path in TARGETS:
+        text = path.read_text()
+        new = render(text)
+        if new != text:
+            stale.append(path)
+            if not args.check:
+                path.write_text(new)
+    verb = "out of date" if args.check else "rewritten"
+    for path in stale:
+        print(f"{path.relative_to(ROOT)}: {verb}")
+    if args.check and stale:
+        print("run: python tools/records.py", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
