@@ -39,14 +39,26 @@ def test_provenance_names_the_commit_and_the_command(monkeypatch):
     assert provenance.git_commit() == "abc123"
 
 
-def test_lrn_benchmark_times_each_implementation_and_both_models(capsys):
-    results = lrn.main(["--width", "0.125", "--batch-size", "4", "--steps", "1", "--rounds", "1",
-                        "--no-compile", "--device", "cpu"])
-    assert set(results) == {"alexnet_lib LocalResponseNorm", "torch.nn.LocalResponseNorm",
-                            "training step, with LRN", "training step, without LRN", "lrn share"}
-    assert all(v > 0 for k, v in results.items() if k != "lrn share")
-    out = capsys.readouterr().out
-    assert "LRN inputs [(4, " in out and out.strip().endswith(f"{results['lrn share']:.0%}")
+def test_lrn_benchmark_writes_a_json_record(tmp_path, capsys):
+    out = tmp_path / "lrn.json"
+    argv = ["--width", "0.125", "--batch-size", "4", "--steps", "1", "--rounds", "1",
+            "--no-compile", "--device", "cpu", "--out", str(out)]
+    record = lrn.main(argv)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(record))
+    assert record["lrn_input_shapes"][0][0] == 4 and record["command"].endswith(" ".join(argv))
+    assert "fp32, contiguous" in record["layers"]
+    for rows in record["layers"].values():
+        assert set(rows) == {"library", "library, autograd backward",
+                             "torch.nn.LocalResponseNorm"}
+        # torch's layer has no bf16 kernel on the CPU: such a row records its error
+        assert all(row["median_ms"] > 0 for row in rows.values() if "error" not in row)
+        assert rows["library"]["median_ms"] > 0
+        assert rows["library, autograd backward"]["speedup_vs_autograd"] == 1.0
+    assert all("error" not in row for row in record["layers"]["fp32, contiguous"].values())
+    steps = record["training_step_ms"]
+    assert steps["with_lrn"] > 0 and steps["without_lrn"] > 0
+    assert record["lrn_share"] == pytest.approx(1 - steps["without_lrn"] / steps["with_lrn"])
+    assert capsys.readouterr().out.strip().endswith(f"{record['lrn_share']:.0%}")
 
 
 def test_ablations_record_each_row_and_seed_and_resume(cifar_root, tmp_path, tiny_profile,
