@@ -1,23 +1,21 @@
+"""The book's figures and pictures (alexnet_lib.viz)."""
+
 import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.figure  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from alexnet_lib import viz  # noqa: E402
+from alexnet_lib.augment import TrainAugment  # noqa: E402
 
 
 def teardown_function():
     plt.close("all")
-
-
-def test_to_hwc_scales_and_orders_channels():
-    image = torch.zeros(3, 2, 2, dtype=torch.uint8)
-    image[0] = 255
-    out = viz.to_hwc(image)
-    assert out.shape == (2, 2, 3) and np.allclose(out[..., 0], 1) and np.allclose(out[..., 1:], 0)
 
 
 def test_show_images_colours_right_and_wrong():
@@ -46,12 +44,98 @@ def test_live_plot_outside_a_notebook_keeps_its_figure():
     plot.close()
 
 
-def test_filters_feature_maps_and_confusion():
-    fig = viz.plot_filters(torch.randn(20, 3, 5, 5), ncols=8)
-    assert len(fig.axes) == 24 and sum(bool(ax.images) for ax in fig.axes) == 20
-    fig = viz.plot_feature_maps(torch.rand(6, 4, 4), ncols=4)
-    assert sum(bool(ax.images) for ax in fig.axes) == 6
-    cm = torch.tensor([[3, 1], [0, 4]])
-    fig = viz.plot_confusion(cm, classes=["a", "b"])
+def test_plot_filters_tiles_each_filter_scaled_to_its_range():
+    weight = torch.randn(20, 3, 5, 5)
+    fig = viz.plot_filters(weight, ncols=8)
+    assert len(fig.axes) == 1 and len(fig.axes[0].images) == 1
+    drawn = np.asarray(fig.axes[0].images[0].get_array())
+    # 3 rows of 8 filters of 5x5, 1-pixel white gaps; filter i at (i // 8, i % 8)
+    assert drawn.shape == (3 * 5 + 2, 8 * 5 + 7, 3)
+    low = weight.amin(dim=(1, 2, 3), keepdim=True)
+    high = weight.amax(dim=(1, 2, 3), keepdim=True)
+    scaled = ((weight - low) / (high - low)).permute(0, 2, 3, 1).numpy()
+    assert np.allclose(drawn[:5, :5], scaled[0], atol=1e-5)
+    assert np.allclose(drawn[6:11, 18:23], scaled[11], atol=1e-5)
+    assert (drawn[5] == 1).all() and (drawn[12:, 24:] == 1).all()  # gap, empty places
+
+
+def test_feature_map_mosaic_tiles_every_channel():
+    maps = torch.zeros(5, 4, 4)
+    maps[1, 0, 0] = 1.0
+    mosaic = viz.feature_map_mosaic(maps, ncols=2, tile=8, gap=1)
+    # 3 rows x 2 columns of 8x8 tiles (4x4 maps enlarged twice), 1-pixel gaps
+    assert mosaic.shape == (3 * 8 + 2, 2 * 8 + 1, 3) and mosaic.dtype == np.uint8
+    bright = mosaic[0:2, 9:11]  # the top-left 2x2 pixels of channel 1
+    assert (bright == bright[0, 0]).all() and not (bright[0, 0] == mosaic[0, 0]).all()
+    assert (mosaic[8, :] == 255).all()  # a white gap between rows
+    with pytest.raises(ValueError, match="feature maps"):
+        viz.feature_map_mosaic(torch.zeros(4, 4))
+
+
+def test_plot_feature_maps_is_the_mosaic():
+    maps = torch.rand(6, 4, 4)
+    fig = viz.plot_feature_maps(maps, ncols=4, title="t")
+    drawn = np.asarray(fig.axes[0].images[0].get_array())
+    assert len(fig.axes) == 1 and fig._suptitle.get_text() == "t"
+    assert np.array_equal(drawn, viz.feature_map_mosaic(maps, ncols=4, tile=1, gap=1))
+    assert drawn.shape == (2 * 4 + 1, 4 * 4 + 3, 3)
+
+
+@pytest.fixture(scope="module")
+def image():
+    g = torch.Generator().manual_seed(1)
+    return torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8, generator=g)
+
+
+def test_augmentation_grid_shows_the_original_first_then_the_views(image):
+    grid = viz.augmentation_grid(image, n_views=5, generator=torch.Generator().manual_seed(0),
+                                 ncols=3, scale=2, gap=1)
+    # 6 tiles (original + 5) in 2 rows of 3; 32x32 images enlarged twice; 1-pixel gaps
+    assert grid.shape == (2 * 64 + 1, 3 * 64 + 2, 3) and grid.dtype == np.uint8
+    original = image.permute(1, 2, 0).numpy().repeat(2, 0).repeat(2, 1)
+    assert np.array_equal(grid[:64, :64], original)
+    assert (grid[64, :] == 255).all() and (grid[:, 64] == 255).all()
+    tiles = [grid[r * 65 : r * 65 + 64, c * 65 : c * 65 + 64] for r in range(2) for c in range(3)]
+    assert any(not np.array_equal(tile, original) for tile in tiles[1:])
+
+
+def test_augmentation_grid_follows_the_augmentation_and_the_generator(image):
+    def grid(seed, augment=None):
+        return viz.augmentation_grid(image, augment, n_views=4,
+                                     generator=torch.Generator().manual_seed(seed))
+
+    assert np.array_equal(grid(3), grid(3))
+    assert not np.array_equal(grid(3), grid(4))
+    # no augmentation at all: every tile is the original
+    same = grid(3, TrainAugment(size=32, padding=0, flip=False, lighting=0.0))
+    assert np.array_equal(same[:, :96], same[:, 98:194])
+    # smaller crops sit centred in a white tile
+    crops = viz.augmentation_grid(image, TrainAugment(size=28, padding=0, flip=False,
+                                                      lighting=0.0), n_views=2, scale=1, gap=0)
+    assert crops.shape == (32, 96, 3)
+    assert (crops[:2, 32:64] == 255).all() and not (crops[2:30, 34:62] == 255).all()
+
+
+def test_lrn_curve_figure_draws_both_curves():
+    fig = viz.lrn_curve_figure(k=4.0, neighbour=100.0)
+    assert isinstance(fig, matplotlib.figure.Figure)
+    ax = fig.axes[0]
+    paper, mine = ax.lines[0].get_ydata(), ax.lines[1].get_ydata()
+    assert len(paper) == len(mine) == 201
+    assert (mine[1:] < paper[1:]).all()  # a larger k divides by more
+    assert "energy 4e+04" in ax.get_title()
+    assert ax.get_legend().get_texts()[0].get_text() == (
+        "paper: k=2, n=5, alpha=1e-04, beta=0.75")
+
+
+def test_plot_confusion_normalized():
+    fig = viz.plot_confusion(torch.tensor([[3, 1], [0, 4]]), classes=["a", "b"])
     texts = sorted(t.get_text() for t in fig.axes[0].texts)
     assert texts == ["0.00", "0.25", "0.75", "1.00"]
+
+
+def test_plot_confusion_counts():
+    # raised "Unknown format code 'd' for object of type 'float'" before the fix
+    fig = viz.plot_confusion(torch.tensor([[3, 1], [0, 12]]), classes=["a", "b"],
+                             normalize=False)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["3", "1", "0", "12"]
