@@ -1,6 +1,7 @@
 """Command line: ``python -m alexnet_lib train`` and ``python -m alexnet_lib evaluate``.
 
     python -m alexnet_lib train --profile smoke --out runs/smoke
+    python -m alexnet_lib train --profile quick --set model.lrn=none --seed 1 --out runs/x
     python -m alexnet_lib evaluate --checkpoint runs/smoke/checkpoint.pt
 
 ``train`` resumes from ``OUT/checkpoint.pt`` when one from the same run is there, so an
@@ -11,84 +12,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import torch
 
-from . import __version__
-from .data import DataError, load_cifar10, load_splits
+from .checkpoint import load_checkpoint
+from .config import PROFILES, default_profile_name, get_profile
+from .data import load_cifar10
+from .errors import UserError
 from .metrics import evaluate
-from .models import AlexNetCIFAR, count_parameters, load_checkpoint
-from .profiles import PROFILES, default_profile_name, get_profile
-from .train import NonFiniteLossError, default_device, device_name, fit
+from .run import run_training
+from .train import default_device
 
 
-def git_commit() -> str | None:
-    """The commit the code ran at (with "-dirty" for uncommitted changes), if in a git tree,
-    else ``ALEXNET_COMMIT`` from the environment, else None."""
+def parse_override(text: str) -> tuple[str, object]:
+    """``model.dropout=0`` -> ``("model.dropout", 0)``: the value read as JSON when it
+    is JSON (numbers, true/false, null), else kept as a string (``model.lrn=none``)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     try:
-        here = Path(__file__).resolve().parent
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        # a copy of the tree without .git (a lent GPU machine): the caller may say it
-        return os.environ.get("ALEXNET_COMMIT") or None
-
-
-def run_training(profile_name: str, out: Path, data_root: str = "data", seed: int = 0,
-                 download: bool = True, device=None, progress: bool = True,
-                 model_overrides: dict | None = None,
-                 profile_overrides: dict | None = None) -> dict:
-    """Train ``AlexNetCIFAR`` with a profile, test it, write ``out/history.json``; return it."""
-    profile = get_profile(profile_name)
-    if profile_overrides:
-        profile = profile.replace(**profile_overrides)
-    device = torch.device(device) if device else default_device()
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    data = load_splits(profile, root=data_root, download=download, seed=seed)
-    torch.manual_seed(seed)
-    model_kwargs = {"width": profile.width, "dropout": profile.dropout, **(model_overrides or {})}
-    model = AlexNetCIFAR(**model_kwargs)
-    checkpoint = out / "checkpoint.pt"
-    resumed = checkpoint.is_file()
-    if resumed:
-        print(f"resuming from {checkpoint}")
-    history = fit(model, data, profile, device=device, checkpoint=checkpoint, seed=seed,
-                  progress=progress)
-    test = {}
-    for name, ten in (("single", False), ("ten_crop", True)):
-        result = evaluate(model, data.test_images, data.test_labels, ten_crop=ten, device=device)
-        test.update({f"{name}_top1": result["top1"], f"{name}_top5": result["top5"]})
-    record = {
-        "profile": profile.name,
-        "profile_config": profile.to_dict(),
-        "model": model.config,
-        "parameters": count_parameters(model),
-        "data": {"train": len(data.train_labels), "val": len(data.val_labels),
-                 "test": len(data.test_labels)},
-        "seed": seed,
-        "history": history,
-        "test": test,
-        "device": device_name(device),
-        "torch": torch.__version__,
-        "alexnet_lib": __version__,
-        "python": platform.python_version(),
-        "commit": git_commit(),
-        "resumed": resumed,
-        "train_seconds": sum(history["seconds"]),
-        "wall_seconds": time.perf_counter() - started,
-    }
-    (out / "history.json").write_text(json.dumps(record, indent=2) + "\n")
-    return record
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
 
 
 def main(argv=None) -> int:
@@ -99,6 +46,10 @@ def main(argv=None) -> int:
     tr.add_argument("--profile", choices=sorted(PROFILES), default=None,
                     help=f"run size (default: {default_profile_name()}, from ALEXNET_PROFILE "
                          "or the hardware)")
+    tr.add_argument("--set", dest="overrides", type=parse_override, action="append",
+                    default=[], metavar="KEY=VALUE",
+                    help="change one field of the run config, e.g. model.lrn=none, "
+                         "recipe.epochs=2 (repeatable)")
     tr.add_argument("--out", type=Path, required=True,
                     help="folder for checkpoint.pt and history.json")
     tr.add_argument("--data", default="data", help="folder holding cifar-10-batches-py/")
@@ -121,11 +72,12 @@ def main(argv=None) -> int:
 
     try:
         if args.command == "train":
-            record = run_training(args.profile or default_profile_name(), args.out, args.data,
-                                  args.seed, not args.no_download, args.device,
-                                  not args.no_progress)
+            config = get_profile(args.profile).replace(seed=args.seed, **dict(args.overrides))
+            print(config)
+            record = run_training(config, args.out, args.data, download=not args.no_download,
+                                  device=args.device, progress=not args.no_progress)
             t = record["test"]
-            print(f"profile {record['profile']} on {record['device']}, "
+            print(f"profile {record['name']} on {record['device']} ({record['precision']}), "
                   f"{record['wall_seconds']:.0f} s")
             print(f"test top-1 {t['single_top1']:.2%}  top-5 {t['single_top5']:.2%}  "
                   f"(ten-crop top-1 {t['ten_crop_top1']:.2%}  top-5 {t['ten_crop_top5']:.2%})")
@@ -135,13 +87,12 @@ def main(argv=None) -> int:
                 parser.error(f"--checkpoint {args.checkpoint}: no such file")
             device = torch.device(args.device) if args.device else default_device()
             model, _ = load_checkpoint(args.checkpoint, map_location=device)
-            model.to(device)
             images, labels = load_cifar10(args.data, train=False, download=not args.no_download)
             result = evaluate(model, images, labels, ten_crop=args.ten_crop, device=device)
             views = "ten-crop" if args.ten_crop else "single view"
             print(f"test top-1 {result['top1']:.2%}  top-5 {result['top5']:.2%}  "
                   f"({views}, {len(labels)} images)")
-    except (DataError, NonFiniteLossError, ValueError) as err:
+    except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -16,7 +16,8 @@ import warnings
 import torch
 
 from . import __version__
-from .profiles import ENV_VAR, default_profile_name, get_profile
+from .config import ENV_VAR, default_profile_name, get_profile
+from .precision import choose_precision, describe
 from .train import default_device, device_name
 
 # The profile the chapters' stored outputs come from (what the HTML book shows): `quick`
@@ -32,7 +33,7 @@ def _line(label: str, text: str) -> str:
 
 
 def setup_chapter(expected_minutes: dict[str, float]) -> dict:
-    """Print the profile, device, versions and expected time of this chapter; return them.
+    """Print the profile, device, precision, versions and expected time; return them.
 
     ``expected_minutes`` maps profile names to how long the whole chapter should take
     under that profile, e.g. ``{"smoke": 0.5, "quick": 5, "full": 3}``. Warns when the
@@ -53,9 +54,11 @@ def setup_chapter(expected_minutes: dict[str, float]) -> dict:
                 if minutes is not None else f"no estimate for the {profile.name} profile")
     no_gpu_for_full = profile.name == "full" and device.type != "cuda"
 
+    precision = choose_precision(device, profile.recipe.precision)
     lines = [
         _line("profile", f"{profile.name} ({source})"),
         _line("device", device_name(device)),
+        _line("precision", describe(precision)),
         _line("versions", f"torch {torch.__version__}, alexnet_lib {__version__}"),
         _line("expected", expected),
     ]
@@ -73,7 +76,7 @@ def setup_chapter(expected_minutes: dict[str, float]) -> dict:
             RuntimeWarning,
             stacklevel=2,
         )
-    return {"profile": profile, "device": device, "started": started}
+    return {"profile": profile, "device": device, "precision": precision, "started": started}
 
 
 def chapter_footer(info: dict) -> None:

@@ -58,13 +58,12 @@ def _first_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
 
 
-def load_checkpoint(path, map_location="cpu") -> tuple[nn.Module, dict]:
-    """Rebuild the model a checkpoint describes, load its weights, and put it where
-    ``map_location`` puts the weights (a device, its name, or a mapping torch.load takes).
+def read_checkpoint(path, map_location="cpu") -> dict:
+    """The dict a checkpoint holds, checked to be one of ours (``fit`` resumes from it).
 
     Loads with ``weights_only=True``: a checkpoint is untrusted input, and a pickle could
-    run any code. Returns ``(model, checkpoint_dict)``; raises :class:`CheckpointError`,
-    naming ``path`` as given, for anything that is not one of our checkpoints.
+    run any code. Raises :class:`CheckpointError`, naming ``path`` as given, for anything
+    that is not one of our checkpoints.
     """
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
@@ -96,6 +95,17 @@ def load_checkpoint(path, map_location="cpu") -> tuple[nn.Module, dict]:
             f"{path} is a PyTorch file but not {EXPECTED}: it holds {what}, not the "
             f"'model_config' and 'model' entries (a bare state_dict has no model config)."
         )
+    return state
+
+
+def load_checkpoint(path, map_location="cpu") -> tuple[nn.Module, dict]:
+    """Rebuild the model a checkpoint describes, load its weights, and put it where
+    ``map_location`` puts the weights (a device, its name, or a mapping torch.load takes).
+
+    Returns ``(model, checkpoint_dict)``; raises :class:`CheckpointError`, naming ``path``
+    as given, for anything that is not one of our checkpoints.
+    """
+    state = read_checkpoint(path, map_location)
     tensors = [t for t in state["model"].values() if isinstance(t, torch.Tensor)]
     try:
         model = build_model(state["model_config"])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 from torch import nn
 
 from .augment import ten_crop as ten_crop_views
+from .precision import Precision, channels_last_helps, choose_precision
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor, topk=(1, 5)):
@@ -44,19 +43,22 @@ def predict(
     batch_size: int = 500,
     device: str | torch.device | None = None,
     crop_size: int | None = None,
+    precision: Precision | None = None,
 ) -> torch.Tensor:
     """Softmax probabilities ``(N, classes)`` on the CPU for uint8 (or 0..1 float) images.
 
     ``ten_crop`` averages the softmax over the paper's ten views (section 4.1). For full
     32x32 training (``crop_size`` None) the views are 32x32 crops of the image padded by 2;
     for models trained on smaller crops, single view is the centre crop of that size.
+    ``precision`` (default: what the device does fast, as in training) sets the autocast.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
     out = []
-    cuda = device.type == "cuda"
-    autocast = torch.autocast("cuda", torch.bfloat16) if cuda else contextlib.nullcontext()
+    precision = precision or choose_precision(device)
+    layout = (torch.channels_last if channels_last_helps(device, precision)
+              else torch.contiguous_format)
     step = max(1, batch_size // 10) if ten_crop else batch_size  # ten views per image
     for start in range(0, len(images), step):
         x = images[start : start + step].to(device)
@@ -64,15 +66,15 @@ def predict(
         size = crop_size or x.shape[-1]
         if ten_crop:
             views = ten_crop_views(x, size, padding=2 if size == x.shape[-1] else 0)
-            with autocast:
-                logits = model(views.flatten(0, 1)).float()
+            with precision.autocast(device):
+                logits = model(views.flatten(0, 1).contiguous(memory_format=layout)).float()
             probs = logits.softmax(1).view(10, len(x), -1).mean(0)
         else:
             if size != x.shape[-1]:
                 top = (x.shape[-1] - size) // 2
                 x = x[..., top : top + size, top : top + size]
-            with autocast:
-                probs = model(x).float().softmax(1)
+            with precision.autocast(device):
+                probs = model(x.contiguous(memory_format=layout)).float().softmax(1)
         out.append(probs.cpu())
     model.train(was_training)
     return torch.cat(out)
@@ -86,9 +88,10 @@ def evaluate(
     batch_size: int = 500,
     device=None,
     crop_size: int | None = None,
+    precision: Precision | None = None,
 ) -> dict:
     """Top-1 and top-5 accuracy of ``model`` on a split: ``{"top1": .., "top5": ..}``."""
-    probs = predict(model, images, ten_crop, batch_size, device, crop_size)
+    probs = predict(model, images, ten_crop, batch_size, device, crop_size, precision)
     top1, top5 = accuracy(probs, labels.cpu(), topk=(1, 5))
     return {"top1": top1, "top5": top5}
 

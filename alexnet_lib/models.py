@@ -8,14 +8,14 @@ a checkpoint carries its own preprocessing.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
+from dataclasses import asdict
 
 import torch
 from torch import nn
 
-from .layers import LocalResponseNorm
+from .config import ModelConfig
+from .errors import ConfigError
+from .layers import ConstantGain, LocalResponseNorm
 
 # The usual CIFAR-10 statistics; fit() replaces them with the training split's own.
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -55,8 +55,8 @@ class AlexNet(nn.Module):
 
     def __init__(self, num_classes: int = 1000, groups: int = 2, dropout: float = 0.5):
         super().__init__()
-        self.config = {"name": "AlexNet", "num_classes": num_classes, "groups": groups,
-                       "dropout": dropout}
+        self.config = asdict(ModelConfig(arch="AlexNet", num_classes=num_classes, groups=groups,
+                                         dropout=dropout, init="paper"))
         self.normalize = Normalize(IMAGENET_MEAN, IMAGENET_STD)
         self.features = nn.Sequential(
             nn.Conv2d(3, 96, kernel_size=11, stride=4),  # conv1: 227 -> 55
@@ -92,6 +92,8 @@ class AlexNet(nn.Module):
 
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+LRN_LAYERS = {"paper": LocalResponseNorm, "constant": ConstantGain, "none": nn.Identity}
+LRN_MODES = {True: "paper", False: "none"}
 
 
 class AlexNetCIFAR(nn.Module):
@@ -101,7 +103,9 @@ class AlexNetCIFAR(nn.Module):
     the chapters and the ablations:
 
     - ``activation``: "relu" (section 3.1), or "tanh" / "sigmoid" for comparison;
-    - ``lrn``: Local Response Normalization after conv1 and conv2 (section 3.3);
+    - ``lrn``: after conv1 and conv2, "paper" for Local Response Normalization (section
+      3.3), "constant" for its gain at zero input alone (k^-beta: a control that rescales
+      and never normalizes), "none" for nothing;
     - ``overlap_pool``: 3x3 pooling at stride 2 (section 3.4) or, if false, 2x2 at stride 2.
       The overlapping pools pad by one so both kinds give 32 -> 16 -> 8 -> 4, and the two
       variants have the same number of parameters;
@@ -121,7 +125,7 @@ class AlexNetCIFAR(nn.Module):
         self,
         num_classes: int = 10,
         activation: str = "relu",
-        lrn: bool = True,
+        lrn: str | bool = "paper",
         overlap_pool: bool = True,
         dropout: float = 0.5,
         width: float = 1.0,
@@ -130,12 +134,17 @@ class AlexNetCIFAR(nn.Module):
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+            raise ConfigError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         if init not in ("kaiming", "paper"):
-            raise ValueError(f"init must be 'kaiming' or 'paper', got {init!r}")
-        self.config = {"name": "AlexNetCIFAR", "num_classes": num_classes,
-                       "activation": activation, "lrn": lrn, "overlap_pool": overlap_pool,
-                       "dropout": dropout, "width": width, "groups": groups, "init": init}
+            raise ConfigError(f"init must be 'kaiming' or 'paper', got {init!r}")
+        lrn = LRN_MODES.get(lrn, lrn)  # True / False: the paper's LRN, or none
+        if lrn not in LRN_LAYERS:
+            raise ConfigError(f"lrn must be one of {sorted(LRN_LAYERS)}, got {lrn!r}")
+        self.config = asdict(ModelConfig(
+            arch="AlexNetCIFAR", width=width, activation=activation, lrn=lrn,
+            overlap_pool=overlap_pool, dropout=dropout, groups=groups, init=init,
+            num_classes=num_classes))
         c1, c2, c3, c4, c5 = (_channels(c * width, groups) for c in (96, 256, 384, 384, 256))
         hidden = max(8, round(2048 * width))
         act = ACTIVATIONS[activation]
@@ -146,7 +155,7 @@ class AlexNetCIFAR(nn.Module):
             return nn.MaxPool2d(kernel_size=2, stride=2)
 
         def norm():
-            return LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0) if lrn else nn.Identity()
+            return LRN_LAYERS[lrn]()
 
         self.normalize = Normalize(CIFAR10_MEAN, CIFAR10_STD)
         self.features = nn.Sequential(
@@ -170,7 +179,7 @@ class AlexNetCIFAR(nn.Module):
         if init == "paper":
             init_paper(self)
         else:
-            init_kaiming(self, nonlinearity="relu" if activation == "relu" else "tanh")
+            init_kaiming(self, nonlinearity=activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.avgpool(self.features(self.normalize(x)))
@@ -194,8 +203,9 @@ def init_paper(model: nn.Module) -> None:
 
 
 def init_kaiming(model: nn.Module, nonlinearity: str = "relu") -> None:
-    """He initialization (fan-in) with zero biases; the last layer small, so the first
-    predictions are near uniform."""
+    """He initialization (fan-in) with zero biases, with the gain of ``nonlinearity``
+    ("relu", "tanh" or "sigmoid"); the last layer small, so the first predictions are
+    near uniform."""
     layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     for m in layers:
         nn.init.kaiming_normal_(m.weight, nonlinearity=nonlinearity)
@@ -203,55 +213,29 @@ def init_kaiming(model: nn.Module, nonlinearity: str = "relu") -> None:
     nn.init.normal_(layers[-1].weight, 0.0, 0.01)
 
 
-MODELS = {"AlexNet": AlexNet, "AlexNetCIFAR": AlexNetCIFAR}
-
-
-def build_model(config: dict) -> nn.Module:
-    """Rebuild a model from its ``.config`` dict (as stored in a checkpoint)."""
-    kwargs = dict(config)
-    name = kwargs.pop("name")
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r} in checkpoint config")
-    return MODELS[name](**kwargs)
+def build_model(config: ModelConfig | dict) -> nn.Module:
+    """The untrained model a :class:`~alexnet_lib.config.ModelConfig` (or its dict, as a
+    checkpoint stores it) describes."""
+    if isinstance(config, dict):
+        kwargs = dict(config)
+        if "name" in kwargs:  # checkpoints written before the run config existed
+            kwargs["arch"] = kwargs.pop("name")
+        try:
+            config = ModelConfig(**kwargs)
+        except TypeError as err:
+            raise ConfigError(f"not a model configuration: {err}") from None
+    kwargs = asdict(config)
+    arch = kwargs.pop("arch")
+    if arch == "AlexNet":
+        model = AlexNet(config.num_classes, config.groups, config.dropout)
+        if model.config != asdict(config):
+            raise ConfigError(f"AlexNet has only num_classes, groups and dropout to choose; "
+                              f"got {asdict(config)}")
+        return model
+    if arch != "AlexNetCIFAR":
+        raise ConfigError(f"unknown model {arch!r}: AlexNet or AlexNetCIFAR")
+    return AlexNetCIFAR(**kwargs)
 
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def save_checkpoint(path, model, optimizer=None, epoch: int = 0, history=None, config=None,
-                    **extra) -> Path:
-    """Write a checkpoint atomically: a temporary file in the same folder, then a rename,
-    so an interrupted write never leaves a half checkpoint where a good one was."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        "model_config": dict(model.config),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict() if optimizer is not None else None,
-        "epoch": epoch,
-        "history": history or {},
-        "config": config or {},
-        **extra,
-    }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
-
-
-def load_checkpoint(path, map_location="cpu") -> tuple[nn.Module, dict]:
-    """Rebuild the model a checkpoint describes and load its weights.
-
-    Loads with ``weights_only=True``: a checkpoint is untrusted input, and a pickle
-    could run any code. Returns ``(model, checkpoint_dict)``.
-    """
-    state = torch.load(path, map_location=map_location, weights_only=True)
-    model = build_model(state["model_config"])
-    model.load_state_dict(state["model"])
-    return model, state

@@ -28,7 +28,7 @@ def cifar_root(tmp_path, monkeypatch) -> Path:
 def tiny_profile() -> RunConfig:
     return RunConfig("tiny", ModelConfig(width=0.125),
                      DataConfig(train_size=None, val_size=40, test_size=None),
-                     Recipe(epochs=3, batch_size=20, lr=0.05, warmup_fraction=0.2))
+                     Recipe(epochs=3, batch_size=20, lr=0.01, warmup_fraction=0.2))
 
 
 @pytest.fixture(autouse=True)

@@ -1,19 +1,10 @@
-import os
-import pickle
-
 import pytest
 import torch
 from torch import nn
 
-from alexnet_lib.layers import LocalResponseNorm
-from alexnet_lib.models import (
-    AlexNet,
-    AlexNetCIFAR,
-    build_model,
-    count_parameters,
-    load_checkpoint,
-    save_checkpoint,
-)
+from alexnet_lib.config import ModelConfig
+from alexnet_lib.layers import ConstantGain, LocalResponseNorm
+from alexnet_lib.models import AlexNet, AlexNetCIFAR, build_model, count_parameters
 
 
 def test_alexnet_has_the_papers_parameter_count_and_shapes():
@@ -47,7 +38,8 @@ def test_alexnet_paper_init():
 
 
 @pytest.mark.parametrize("kwargs", [
-    {}, {"activation": "tanh"}, {"lrn": False}, {"overlap_pool": False}, {"dropout": 0.0},
+    {}, {"activation": "tanh"}, {"lrn": False}, {"lrn": "constant"}, {"overlap_pool": False},
+    {"dropout": 0.0},
     {"width": 0.5}, {"groups": 2}, {"init": "paper"},
 ])
 def test_cifar_model_switches_all_run(kwargs):
@@ -62,6 +54,9 @@ def test_cifar_switches_change_what_they_say():
 
     assert LocalResponseNorm in kinds(AlexNetCIFAR())
     assert LocalResponseNorm not in kinds(AlexNetCIFAR(lrn=False))
+    assert AlexNetCIFAR(lrn=False).config == AlexNetCIFAR(lrn="none").config
+    assert ConstantGain in kinds(AlexNetCIFAR(lrn="constant"))
+    assert LocalResponseNorm not in kinds(AlexNetCIFAR(lrn="constant"))
     assert nn.Tanh in kinds(AlexNetCIFAR(activation="tanh"))
     assert nn.ReLU not in kinds(AlexNetCIFAR(activation="tanh"))
     pools = [m for m in AlexNetCIFAR(overlap_pool=False).modules() if isinstance(m, nn.MaxPool2d)]
@@ -82,52 +77,28 @@ def test_cifar_model_rejects_unknown_choices():
         AlexNetCIFAR(activation="swish")
     with pytest.raises(ValueError, match="init"):
         AlexNetCIFAR(init="xavier")
+    with pytest.raises(ValueError, match="lrn"):
+        AlexNetCIFAR(lrn="caffe")
 
 
-def test_checkpoint_round_trip(tmp_path):
-    model = AlexNetCIFAR(width=0.125, lrn=False)
-    model.normalize.set_stats([0.1, 0.2, 0.3], [0.5, 0.5, 0.5])
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    path = save_checkpoint(tmp_path / "ck.pt", model, opt, epoch=3,
-                           history={"val_acc": [0.1, 0.2]}, config={"seed": 1})
-    loaded, state = load_checkpoint(path)
-    assert isinstance(loaded, AlexNetCIFAR) and loaded.config == model.config
-    assert state["epoch"] == 3 and state["history"] == {"val_acc": [0.1, 0.2]}
-    x = torch.rand(3, 3, 32, 32)
-    assert torch.equal(loaded.eval()(x), model.eval()(x))
-    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]  # no temp file left
+@pytest.mark.parametrize("activation, gain", [("relu", 2**0.5), ("tanh", 5 / 3),
+                                              ("sigmoid", 1.0)])
+def test_kaiming_init_uses_each_activations_own_gain(activation, gain):
+    # issue 10, defect 3: sigmoid was given tanh's gain
+    model = AlexNetCIFAR(width=1.0, activation=activation)
+    conv3 = [m for m in model.modules() if isinstance(m, nn.Conv2d)][2]
+    fan_in = conv3.weight[0].numel()
+    assert conv3.weight.std().item() == pytest.approx(gain / fan_in**0.5, rel=0.02)
 
 
-def test_failed_save_keeps_the_old_checkpoint(tmp_path, monkeypatch):
-    model = AlexNetCIFAR(width=0.125)
-    path = save_checkpoint(tmp_path / "ck.pt", model, epoch=1)
-    before = path.read_bytes()
-
-    def broken_save(obj, f):
-        with open(f, "wb") as fh:
-            fh.write(b"half a checkpo")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError):
-        save_checkpoint(path, model, epoch=2)
-    assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]
-
-
-class Exploit:
-    def __reduce__(self):
-        return (os.system, ("touch pwned",))
-
-
-def test_untrusted_checkpoint_is_not_executed(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "evil.pt"
-    with open(path, "wb") as f:
-        pickle.dump({"model_config": {"name": "AlexNetCIFAR"}, "x": Exploit()}, f, protocol=2)
-    with pytest.raises(pickle.UnpicklingError):
-        load_checkpoint(path)
-    assert not (tmp_path / "pwned").exists()
+def test_build_model_takes_a_config_or_a_stored_dict():
+    config = ModelConfig(width=0.125, lrn="none")
+    assert build_model(config).config == AlexNetCIFAR(width=0.125, lrn=False).config
+    old = {"name": "AlexNetCIFAR", "num_classes": 10, "activation": "relu", "lrn": True,
+           "overlap_pool": True, "dropout": 0.5, "width": 0.125, "groups": 1, "init": "kaiming"}
+    assert build_model(old).config["lrn"] == "paper"  # a checkpoint from before RunConfig
+    assert build_model(ModelConfig(arch="AlexNet", num_classes=1000, groups=2,
+                                   init="paper")).config == AlexNet().config
 
 
 def test_build_model_rejects_unknown_names():

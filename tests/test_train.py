@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from alexnet_lib.data import load_splits
+from alexnet_lib.data import DeviceLoader, load_splits
+from alexnet_lib.errors import ConfigError
 from alexnet_lib.models import AlexNetCIFAR
 from alexnet_lib.train import HISTORY_KEYS, NonFiniteLossError, fit, warmup_linear_schedule
 
@@ -12,18 +13,21 @@ def without_seconds(history):
 
 @pytest.fixture
 def splits(cifar_root, tiny_profile):
-    return load_splits(tiny_profile, root=cifar_root, download=False)
+    return load_splits(tiny_profile.data, root=cifar_root, download=False)
 
 
-def new_model():
-    torch.manual_seed(0)
-    return AlexNetCIFAR(width=0.125, dropout=0.0)
+@pytest.fixture
+def tiny_profile(tiny_profile):
+    """The tiny run without dropout, so runs compare exactly (the dropout tests add it)."""
+    return tiny_profile.replace(**{"model.dropout": 0.0})
+
+
 
 
 def test_fit_learns_and_records_history(splits, tiny_profile):
-    profile = tiny_profile.replace(epochs=6)
+    profile = tiny_profile.replace(**{"recipe.epochs": 6})
     seen = []
-    history = fit(new_model(), splits, profile, progress=False,
+    history = fit(tiny_profile.build_model(), splits, profile, progress=False,
                   callback=lambda h: seen.append(len(h["epoch"])))
     assert set(history) == set(HISTORY_KEYS)
     assert history["epoch"] == list(range(1, 7)) and seen == list(range(1, 7))
@@ -34,8 +38,8 @@ def test_fit_learns_and_records_history(splits, tiny_profile):
 
 
 def test_fit_sets_the_models_normalization(splits, tiny_profile):
-    model = new_model()
-    fit(model, splits, tiny_profile.replace(epochs=1), progress=False)
+    model = tiny_profile.build_model()
+    fit(model, splits, tiny_profile.replace(**{"recipe.epochs": 1}), progress=False)
     assert torch.allclose(model.normalize.mean.flatten(), splits.mean)
 
 
@@ -48,9 +52,10 @@ def test_compile_trains_through_torch_compile_and_keeps_the_plain_models_weights
         return real_compile(module, backend="eager")
 
     monkeypatch.setattr(torch, "compile", eager_compile)
-    plain, compiled = new_model(), new_model()
-    h_plain = fit(plain, splits, tiny_profile.replace(epochs=1), progress=False)
-    h_compiled = fit(compiled, splits, tiny_profile.replace(epochs=1, compile=True),
+    plain, compiled = tiny_profile.build_model(), tiny_profile.build_model()
+    one = tiny_profile.replace(**{"recipe.epochs": 1})
+    h_plain = fit(plain, splits, one, progress=False)
+    h_compiled = fit(compiled, splits, one.replace(**{"recipe.compile": True}),
                      progress=False, checkpoint=tmp_path / "c.pt")
     assert calls == [compiled]
     # the eager backend runs the same operations: the same run, to the last digit
@@ -60,33 +65,32 @@ def test_compile_trains_through_torch_compile_and_keeps_the_plain_models_weights
 
 
 def test_cpu_run_repeats_to_the_last_digit(splits, tiny_profile):
-    a, b = new_model(), new_model()
-    ha = fit(a, splits, tiny_profile, progress=False, seed=5)
-    hb = fit(b, splits, tiny_profile, progress=False, seed=5)
+    config = tiny_profile.replace(seed=5)
+    a, b = config.build_model(), config.build_model()
+    ha = fit(a, splits, config, progress=False)
+    hb = fit(b, splits, config, progress=False)
     assert without_seconds(ha) == without_seconds(hb)
     pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
     assert all(torch.equal(p, q) for p, q in pairs)
 
 
 def test_interrupted_run_resumes_exactly(splits, tiny_profile, tmp_path):
-    profile = tiny_profile.replace(dropout=0.5)
-    torch.manual_seed(0)
-    straight = AlexNetCIFAR(width=0.125)
-    full_history = fit(straight, splits, profile, progress=False, seed=1)
+    profile = tiny_profile.replace(seed=1, **{"model.dropout": 0.5})
+    straight = profile.build_model()
+    full_history = fit(straight, splits, profile, progress=False)
 
     def interrupt_after_two(history):
         if len(history["epoch"]) == 2:
             raise KeyboardInterrupt
 
     path = tmp_path / "run" / "checkpoint.pt"
-    torch.manual_seed(0)
     with pytest.raises(KeyboardInterrupt):
-        fit(AlexNetCIFAR(width=0.125), splits, profile, progress=False, seed=1,
+        fit(profile.build_model(), splits, profile, progress=False,
             checkpoint=path, callback=interrupt_after_two)
     assert torch.load(path, weights_only=True)["epoch"] == 2
     torch.manual_seed(123)  # a fresh process: other weights, other global RNG state
-    resumed = AlexNetCIFAR(width=0.125)
-    history = fit(resumed, splits, profile, progress=False, seed=1, checkpoint=path)
+    resumed = AlexNetCIFAR(width=0.125)  # built any way: the checkpoint overwrites it
+    history = fit(resumed, splits, profile, progress=False, checkpoint=path)
     assert without_seconds(history) == without_seconds(full_history)
     assert all(torch.equal(p, q) for p, q in
                zip(resumed.state_dict().values(), straight.state_dict().values(),
@@ -95,16 +99,18 @@ def test_interrupted_run_resumes_exactly(splits, tiny_profile, tmp_path):
 
 def test_resume_refuses_another_runs_checkpoint(splits, tiny_profile, tmp_path):
     path = tmp_path / "checkpoint.pt"
-    fit(new_model(), splits, tiny_profile.replace(epochs=1), progress=False, checkpoint=path)
-    with pytest.raises(ValueError, match="another run"):
-        fit(new_model(), splits, tiny_profile.replace(epochs=2, lr=0.01), progress=False,
-            checkpoint=path)
+    fit(tiny_profile.build_model(), splits, tiny_profile.replace(**{"recipe.epochs": 1}),
+        progress=False, checkpoint=path)
+    other = tiny_profile.replace(**{"recipe.epochs": 2, "recipe.lr": 0.01})
+    with pytest.raises(ConfigError, match="another run"):
+        fit(other.build_model(), splits, other, progress=False, checkpoint=path)
 
 
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_checkpoint(splits, tiny_profile, tmp_path):
     path = tmp_path / "checkpoint.pt"
-    model = new_model()
-    fit(model, splits, tiny_profile.replace(epochs=1), progress=False, checkpoint=path)
+    model = tiny_profile.build_model()
+    fit(model, splits, tiny_profile.replace(**{"recipe.epochs": 1}), progress=False,
+        checkpoint=path)
     good = path.read_bytes()
 
     calls = {"n": 0}
@@ -115,10 +121,10 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_checkpoint(splits, tiny_pr
         out = original_forward(x)
         return out * float("nan") if calls["n"] == 3 else out
 
-    model = new_model()
+    model = tiny_profile.build_model()
     model.forward = poisoned
     with pytest.raises(NonFiniteLossError, match=r"nan at epoch 1, step 3.*checkpoint"):
-        fit(model, splits, tiny_profile.replace(epochs=2), progress=False,
+        fit(model, splits, tiny_profile.replace(**{"recipe.epochs": 2}), progress=False,
             checkpoint=tmp_path / "other.pt")
     assert not (tmp_path / "other.pt").exists()
     assert path.read_bytes() == good
@@ -126,9 +132,9 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_checkpoint(splits, tiny_pr
 
 def test_nan_in_a_later_epoch_keeps_the_last_good_checkpoint(splits, tiny_profile, tmp_path):
     path = tmp_path / "checkpoint.pt"
-    model = new_model()
+    model = tiny_profile.build_model()
     original_forward = model.forward
-    steps_per_epoch = len(splits.train_labels) // tiny_profile.batch_size
+    steps_per_epoch = len(splits.train_labels) // tiny_profile.recipe.batch_size
     calls = {"n": 0}
 
     def poisoned(x):
@@ -147,3 +153,49 @@ def test_warmup_linear_schedule():
     f = warmup_linear_schedule(100, 0.1)
     assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
     assert f(10) == pytest.approx(1.0) and f(55) == pytest.approx(0.5) and f(100) == 0.0
+
+
+def test_fit_refuses_a_model_other_than_the_configs(splits, tiny_profile):
+    # issue 10, defect 4: the model and the record must not disagree (dropout 0.5 and 0)
+    model = tiny_profile.replace(**{"model.dropout": 0.5}).build_model()
+    with pytest.raises(ConfigError, match="config.build_model"):
+        fit(model, splits, tiny_profile, progress=False)
+
+
+def test_data_and_dropout_streams_differ(splits, tiny_profile, monkeypatch):
+    # issue 10, defect 2: shuffling/augmentation and dropout once drew the same numbers
+    seeds = {}
+    real_manual_seed = torch.manual_seed
+    model = tiny_profile.build_model()
+
+    def spy(seed):
+        seeds.setdefault("dropout", []).append(int(seed))
+        return real_manual_seed(seed)
+
+    monkeypatch.setattr(torch, "manual_seed", spy)
+    loader_seeds = []
+    real_generator = DeviceLoader.generator
+    monkeypatch.setattr(DeviceLoader, "generator",
+                        lambda self: loader_seeds.append(real_generator(self).initial_seed())
+                        or real_generator(self))
+    fit(model, splits, tiny_profile.replace(**{"recipe.epochs": 2}), progress=False)
+    assert len(seeds["dropout"]) == 2 and len(loader_seeds) == 2
+    assert not set(seeds["dropout"]) & set(loader_seeds)
+
+
+def test_partial_last_batch_counts_its_own_size_and_lr_is_the_epochs_last(
+        splits, tiny_profile, monkeypatch):
+    # issue 10, defect 6: accuracy assumed full batches; the logged lr was the one after
+    # the schedule ended (0) in the last epoch
+    monkeypatch.setattr(DeviceLoader, "__init__", _keep_last_batch(DeviceLoader.__init__))
+    config = tiny_profile.replace(**{"recipe.batch_size": 7, "recipe.epochs": 2})
+    history = fit(config.build_model(), splits, config, progress=False)
+    assert all(0.0 <= a <= 1.0 for a in history["train_acc"])
+    assert history["lr"][-1] > 0.0
+
+
+def _keep_last_batch(init):
+    def wrapped(self, *args, **kwargs):
+        kwargs["drop_last"] = False
+        init(self, *args, **kwargs)
+    return wrapped
