@@ -22,7 +22,6 @@ the default's.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
@@ -34,7 +33,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import provenance  # noqa: E402
+from provenance import provenance, write_record  # noqa: E402
 
 from alexnet_lib.layers import LocalResponseNorm  # noqa: E402
 from alexnet_lib.models import AlexNetCIFAR  # noqa: E402
@@ -225,9 +224,7 @@ def main(argv=None) -> dict:
                     "channels_last": default_cl, "lrn_backward": "closed form"},
         "rows": records, "speedup": speedup, **provenance(__file__, argv),
     }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(record, indent=2) + "\n")
+    write_record(args.out, record)
     print(f"speedup {speedup:.2f}")
     return record
 

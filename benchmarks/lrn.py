@@ -19,7 +19,6 @@ milliseconds per call. The whole-step levers (precision, layout, compile, thread
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -29,7 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import provenance  # noqa: E402
+from provenance import provenance, write_record  # noqa: E402
 
 from alexnet_lib.layers import PAPER_LRN, LocalResponseNorm  # noqa: E402
 from alexnet_lib.models import AlexNetCIFAR  # noqa: E402
@@ -172,9 +171,7 @@ def main(argv=None) -> dict:
                              "rounds": times},
         "lrn_share": share, **provenance(__file__, argv),
     }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(record, indent=2) + "\n")
+    write_record(args.out, record)
     return record
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ from torchvision import transforms
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance import provenance  # noqa: E402
+from provenance import provenance, write_record  # noqa: E402
 
 from alexnet_lib.augment import TrainAugment
 from alexnet_lib.data import DeviceLoader, channel_stats, load_cifar10
@@ -161,9 +160,7 @@ def main(argv=None) -> dict:
         "images_per_second": {"library": library, "alternative": alternative},
         "rounds": speeds, "ratio": ratio, **provenance(__file__, argv),
     }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(record, indent=2) + "\n")
+    write_record(args.out, record)
     return record
 
 

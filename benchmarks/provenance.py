@@ -47,3 +47,14 @@ def provenance(script: str, args: list[str] | None = None) -> dict:
     """``{"commit": ..., "command": ...}``: what a committed record says about where it came
     from (``script`` is the benchmark's ``__file__``, ``args`` its arguments)."""
     return {"commit": git_commit(), "command": command(script, args)}
+
+
+def write_record(path: Path | None, record: dict) -> None:
+    """Write a benchmark's JSON record to ``path`` (nothing when None), folders and all."""
+    if path is None:
+        return
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
