@@ -14,13 +14,15 @@ import hashlib
 STREAMS = ("data", "dropout", "init", "widgets")
 
 
-def stream_seed(run_seed: int, stream: str, epoch: int = 0) -> int:
-    """A 63-bit seed for ``stream`` in ``epoch`` of the run seeded with ``run_seed``.
+def stream_seed(run_seed: int, stream: str, *index: int) -> int:
+    """A 63-bit seed for ``stream`` at ``index`` (an epoch; for the widgets an image and a
+    draw) of the run seeded with ``run_seed``.
 
     A hash, not arithmetic: ``seed * C + epoch`` makes seed 1 epoch 0 and seed 0 epoch C
     collide, and cannot separate streams.
     """
     if stream not in STREAMS:
         raise ValueError(f"unknown random stream {stream!r}: one of {', '.join(STREAMS)}")
-    digest = hashlib.blake2b(f"{run_seed}/{stream}/{epoch}".encode(), digest_size=8).digest()
+    key = "/".join(str(int(k)) for k in (run_seed, *index))
+    digest = hashlib.blake2b(f"{stream}/{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1

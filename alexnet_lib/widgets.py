@@ -32,6 +32,7 @@ from .data import CLASSES
 from .images import enlarge, image_from_bytes, png_bytes
 from .inspection import FEATURE_MAP_LAYERS, as_maps, layer_activations, named_layers
 from .layers import PAPER_LRN
+from .rng import stream_seed
 from .viz import augmentation_grid, feature_map_mosaic, lrn_curve_figure
 
 # ipywidgets 8 has Stack, and its jslink-ed explorers work without a kernel (the HTML).
@@ -267,8 +268,9 @@ def augmentation_preview(images: torch.Tensor, labels=None, augment=None, n_view
     drawn now, as a small PNG in an ``ipywidgets.Image``; a stack holds one per image
     (:func:`make_stack`), and the menu's ``index`` is linked to it (:func:`link_index`),
     so under ipywidgets 8 choosing an image works in a built HTML page, where no Python
-    runs. Image ``i``'s views come from a generator seeded with ``seed + i``, so the
-    grids repeat. The "new draws" button redraws the chosen image's grid with fresh
+    runs. Image ``i``'s ``draw``-th views come from a generator seeded with
+    ``rng.stream_seed(seed, "widgets", i, draw)``, so the grids repeat. The "new draws"
+    button redraws the chosen image's grid with fresh
     random numbers: that is a Python callback, so it needs a live kernel (Jupyter, Colab).
 
     Returns ``VBox([HBox([menu, button, note]), stack])``; ``controls`` are ``(menu,
@@ -277,7 +279,7 @@ def augmentation_preview(images: torch.Tensor, labels=None, augment=None, n_view
     """
 
     def grid_png(i: int, draw: int) -> bytes:
-        generator = torch.Generator().manual_seed(seed + i + 1_000_003 * draw)
+        generator = torch.Generator().manual_seed(stream_seed(seed, "widgets", i, draw))
         return png_bytes(augmentation_grid(images[i].cpu(), augment, n_views, generator,
                                            ncols=ncols, scale=scale))
 
