@@ -17,7 +17,9 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor, topk=(1, 5)):
     """
     ks = (topk,) if isinstance(topk, int) else tuple(topk)
     maxk = min(max(ks), logits.shape[1])
-    top = logits.topk(maxk, dim=1).indices
+    # a stable sort breaks ties by class index, as argmax does, so top-1 here agrees with
+    # logits.argmax(1) even where (in bf16) two classes score exactly the same
+    top = logits.argsort(dim=1, descending=True, stable=True)[:, :maxk]
     hits = top == labels.view(-1, 1)
     results = tuple(hits[:, : min(k, maxk)].any(1).float().mean().item() for k in ks)
     return results[0] if isinstance(topk, int) else results

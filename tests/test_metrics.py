@@ -55,3 +55,11 @@ def test_predict_restores_training_mode_and_centre_crops():
     images[:, :, 2:30, 2:30] = 255  # bright centre, dark border
     probs = predict(model, images, crop_size=28)
     assert model.training and torch.all(probs[:, 1] > 0.99)
+
+
+def test_top1_breaks_ties_as_argmax_does():
+    # bf16 logits tie now and then; accuracy and argmax-based confusion must agree
+    logits = torch.tensor([[0.5, 0.5, 0.1], [0.2, 0.7, 0.7], [0.3, 0.3, 0.3]])
+    labels = torch.tensor([0, 1, 0])
+    assert accuracy(logits, labels, 1) == 1.0
+    assert accuracy(logits, logits.argmax(1), 1) == 1.0
