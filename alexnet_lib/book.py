@@ -25,6 +25,14 @@ from .train import default_device, device_name
 # nbval re-runs the chapters with `smoke` (see book/nbval_sanitize.cfg).
 STORED_PROFILE = "quick"
 
+# A chapter's `full` minutes are for the GPU the full profile was recorded on, an NVIDIA
+# H200 (data/records/gpu-h200/). Colab's free GPU is a T4. No T4 was at hand to measure,
+# so its time is an estimate: 10x, from the two cards' memory bandwidth (320 GB/s against
+# 4.8 TB/s; LRN, pooling and the optimizer step are bandwidth-bound) and fp16 tensor
+# throughput (65 against ~990 dense TFLOPS, which this small network does not saturate).
+REFERENCE_GPU = "H200"
+T4_FACTOR_ESTIMATED = 10
+
 _LABEL = 10  # width of the banner's labels, so the lines line up (nbval's sanitizer relies on it)
 
 
@@ -38,8 +46,9 @@ def setup_chapter(expected_minutes: dict[str, float]) -> dict:
     ``expected_minutes`` maps profile names to how long the whole chapter should take
     under that profile, e.g. ``{"smoke": 0.5, "quick": 5, "full": 3}``. Warns when the
     profile is ``full`` but no GPU is present (the chapter will then take far longer
-    than it says). Returns ``{"profile": Profile, "device": torch.device, "started": float}``
-    where ``started`` is ``time.time()``; pass it to :func:`chapter_footer`.
+    than it says). Returns ``{"profile": RunConfig, "device": torch.device, "precision":
+    Precision, "started": float}`` where ``started`` is ``time.time()``; pass it to
+    :func:`chapter_footer`.
     """
     started = time.time()
     name = default_profile_name()
@@ -52,6 +61,9 @@ def setup_chapter(expected_minutes: dict[str, float]) -> dict:
     minutes = expected_minutes.get(profile.name)
     expected = (f"about {minutes:g} min for this chapter with the {profile.name} profile"
                 if minutes is not None else f"no estimate for the {profile.name} profile")
+    if profile.name == "full" and minutes is not None:
+        expected += (f" on an {REFERENCE_GPU}; on a Colab T4 about "
+                     f"{minutes * T4_FACTOR_ESTIMATED:g} min (estimated, not measured)")
     no_gpu_for_full = profile.name == "full" and device.type != "cuda"
 
     precision = choose_precision(device, profile.recipe.precision)

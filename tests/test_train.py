@@ -199,3 +199,32 @@ def _keep_last_batch(init):
         kwargs["drop_last"] = False
         init(self, *args, **kwargs)
     return wrapped
+
+
+def test_fp16_with_a_grad_scaler_checkpoints_the_scaler_and_resumes_exactly(
+        splits, tiny_profile, tmp_path, monkeypatch):
+    # the branch a Colab T4 takes (fp16 autocast + GradScaler), forced on the CPU
+    import alexnet_lib.train as train_module
+    from alexnet_lib.precision import FP16
+
+    monkeypatch.setattr(train_module, "choose_precision", lambda device, requested: FP16)
+    config = tiny_profile.replace(seed=2)
+    straight = config.build_model()
+    full_history = fit(straight, splits, config, progress=False)
+
+    def interrupt_after_two(history):
+        if len(history["epoch"]) == 2:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "checkpoint.pt"
+    with pytest.raises(KeyboardInterrupt):
+        fit(config.build_model(), splits, config, progress=False, checkpoint=path,
+            callback=interrupt_after_two)
+    state = torch.load(path, weights_only=True)
+    assert state["precision"] == "fp16" and state["scaler"]["scale"] > 0
+    resumed = config.replace(seed=9).build_model()
+    history = fit(resumed, splits, config, progress=False, checkpoint=path)
+    assert without_seconds(history) == without_seconds(full_history)
+    assert all(torch.equal(p, q) for p, q in
+               zip(resumed.state_dict().values(), straight.state_dict().values(),
+                   strict=True))

@@ -101,7 +101,8 @@ def test_first_code_cell_is_the_bootstrap(path):
     assert f'REPO_URL = "{REPO_URL}"' in first, (
         f"the first code cell must install from the repository of _config.yml: {REPO_URL}")
     assert '"google.colab" in sys.modules' in first
-    assert '"pip", "install", "-q", f"git+{REPO_URL}"' in first
+    assert '"pip", "install", "-q", "--report", "pip.json",' in first
+    assert 'f"git+{REPO_URL}"' in first and 'print("installed:"' in first
     assert "import alexnet_lib" in first and "alexnet_lib.__version__" in first
     assert "from alexnet_lib.book import" in first and "setup_chapter(" in first
 
@@ -155,3 +156,10 @@ def test_intro_profile_table_is_generated_from_the_library():
     for name in PROFILES:
         assert f"| `{name}` |" in text, name
 
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_bootstrap_is_collapsed_in_the_html(path):
+    """The bootstrap is plumbing: the page shows its banner and a "show code" toggle."""
+    first = code_cells(read_notebook(path))[0]
+    assert "hide-input" in first["metadata"].get("tags", [])
