@@ -99,7 +99,7 @@ def test_a_record_names_its_own_command(tmp_path):
 
 def test_gap_is_eval_mode_train_minus_test_and_na_for_old_records(tmp_path):
     spec = records.ABLATIONS_CPU
-    write(tmp_path / "quick-cpu", old_record(0.78, row_train_acc=0.99))
+    write(tmp_path / spec[0] / "baseline", old_record(0.78, row_train_acc=0.99))
     write(tmp_path / spec[0] / "tanh", new_record(0.70, train_top1=0.73))
     table = records.ablations_block(tmp_path, spec)
     baseline = next(line for line in table.splitlines() if line.startswith("| baseline |"))
@@ -111,14 +111,16 @@ def test_gap_is_eval_mode_train_minus_test_and_na_for_old_records(tmp_path):
     assert "n/a where a record predates that measurement" in table
 
 
-def test_cpu_ablation_table_takes_its_baseline_from_the_quick_record(tmp_path):
+def test_cpu_ablation_table_takes_its_baseline_from_its_own_folder(tmp_path):
+    # the one-seed CPU rows keep the baseline run of their own code: the quick record was
+    # re-made with newer code (bf16, 18 epochs) and is no baseline for them
     spec = records.ABLATIONS_CPU
-    write(tmp_path / "quick-cpu", old_record(0.78))
+    write(tmp_path / "quick-cpu", new_record(0.80, train_top1=0.85))
+    write(tmp_path / spec[0] / "baseline", old_record(0.78))
     assert records.ablations_block(tmp_path, spec).count("| baseline |") == 1
     write(tmp_path / spec[0] / "tanh", old_record(0.70, activation="tanh"))
     table = records.ablations_block(tmp_path, spec)
-    assert "| tanh |" in table and "| -8.00% |" in table
-    assert "(baseline: `data/records/quick-cpu/history.json`)" in table
+    assert "| tanh |" in table and "| -8.00% |" in table and "80.00%" not in table
 
 
 def test_profile_table_times_come_from_the_recorded_runs(tmp_path):
@@ -213,3 +215,22 @@ def test_readme_and_book_are_up_to_date():
     assert records.main(["--check"]) == 0
     for path in records.TARGETS:
         assert "<!-- generated: results -->" in path.read_text(), path
+
+
+def test_cpu_speed_table_comes_from_its_record(tmp_path):
+    row = {"levers": {}, "rounds_ms": [1.0], "mean_loss_per_round": [2.3]}
+    record = {
+        "machine": {"cpu": "CPU X", "cores": 2}, "torch": "2.0", "command": "python b.py",
+        "commit": "abcdef0123", "speedup": 2.25,
+        "settings": {"model": "AlexNetCIFAR(width=0.25)", "batch_size": 128, "rounds": 5,
+                     "steps": 10},
+        "rows": [{**row, "name": "today", "median_ms_per_step": 200.0, "speedup_vs_today": 1.0},
+                 {**row, "name": "compile", "error": "RuntimeError: no compiler"},
+                 {**row, "name": "default", "median_ms_per_step": 88.9,
+                  "speedup_vs_today": 2.25}],
+    }
+    (tmp_path / "cpu-speed.json").write_text(json.dumps(record))
+    text = records.cpu_speed_block(tmp_path)
+    assert "| today | 200.0 | x1.00 |" in text and "| default | 88.9 | x2.25 |" in text
+    assert "failed: RuntimeError: no compiler" in text and "speedup **2.25**" in text
+    assert "`abcdef0`" in text

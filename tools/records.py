@@ -40,12 +40,13 @@ RESULT_RUNS = (
      "python benchmarks/gpu_runs.py"),
 )
 # one-seed ablation tables: (folder of row records, profile, command, record of the
-# baseline row if it lives elsewhere). The CPU rows share their baseline with the `quick`
-# result above.
+# baseline row if it lives elsewhere). Both were recorded with the code before the run
+# config, bf16 on the CPU and the closed-form LRN (15 epochs, fp32, torchvision's dropout
+# placement); the CPU rows' baseline is the `quick` run of that code.
 ABLATIONS = ("gpu-h200/ablations-quick", "`quick`", "python benchmarks/gpu_runs.py", None)
 ABLATIONS_CPU = ("quick-cpu/ablations", "`quick`",
                  "python benchmarks/ablations.py --profile quick --out data/records/quick-cpu/"
-                 "ablations", "quick-cpu/history.json")
+                 "ablations", None)
 # scorecards: (folder of <row>/seed<s>/history.json, profile, the command that makes them)
 SCORECARD_CPU = ("quick-cpu/scorecard", "`quick`",
                  "python benchmarks/ablations.py --profile quick --seeds 0 1 2 "
@@ -230,8 +231,35 @@ def pipeline_block(records: Path = RECORDS) -> str:
     return "\n".join(lines)
 
 
+CPU_SPEED = "cpu-speed.json"
+
+
+def cpu_speed_block(records: Path = RECORDS) -> str:
+    """The levers of ``benchmarks/cpu_speed.py``, one row each, from its record."""
+    path = records / CPU_SPEED
+    if not path.is_file():
+        return "(no cpu-speed record)"
+    r = json.loads(path.read_text())
+    m, s = r["machine"], r["settings"]
+    lines = [f"{m['cpu']}, {m['cores']} cores, torch {r['torch']}; {s['model']}, batch "
+             f"{s['batch_size']}; median of {s['rounds']} alternating rounds of {s['steps']} "
+             f"steps; `{r['command']}` at commit `{(r.get('commit') or '?')[:7]}`.",
+             "",
+             "| path | ms per training step | speed-up over today's |",
+             "| --- | --- | --- |"]
+    for row in r["rows"]:
+        if row.get("error"):
+            lines.append(f"| {row['name']} | failed: {row['error']} | |")
+        else:
+            lines.append(f"| {row['name']} | {row['median_ms_per_step']:.1f} | "
+                         f"x{row['speedup_vs_today']:.2f} |")
+    lines += ["", f"speedup **{r['speedup']:.2f}** (the default path against today's)"]
+    return "\n".join(lines)
+
+
 BLOCKS = {"profiles": profiles_block, "results": results_block,
           "ablations": ablations_block, "pipeline": pipeline_block,
+          "cpu_speed": cpu_speed_block,
           "ablations_cpu": lambda: ablations_block(spec=ABLATIONS_CPU),
           "scorecard_cpu": scorecard_block}
 BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
