@@ -18,14 +18,12 @@ writes them as a JSON record (what ``tools/records.py`` tables):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
@@ -37,7 +35,8 @@ from provenance import provenance, write_record  # noqa: E402
 from alexnet_lib.augment import TrainAugment
 from alexnet_lib.data import DeviceLoader, channel_stats, load_cifar10
 from alexnet_lib.models import AlexNetCIFAR
-from alexnet_lib.train import default_device, device_name
+from alexnet_lib.precision import channels_last_helps, choose_precision
+from alexnet_lib.train import default_device, device_name, train_step
 
 
 class PILCIFAR10(Dataset):
@@ -56,10 +55,18 @@ class PILCIFAR10(Dataset):
 
 
 def train_steps(model, batches, steps, device, warmup=3) -> float:
-    """Images per second over ``steps`` SGD steps, after ``warmup`` untimed ones."""
+    """Images per second over ``steps`` SGD steps, after ``warmup`` untimed ones.
+
+    Each step is the library's own (``train.train_step``) in the precision and memory
+    layout ``fit`` picks for the device, so only the pipeline differs between the two.
+    """
     cuda = device.type == "cuda"
+    precision = choose_precision(device)
+    layout = (torch.channels_last if channels_last_helps(device, precision)
+              else torch.contiguous_format)
+    model.to(memory_format=layout)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    autocast = torch.autocast("cuda", torch.bfloat16) if cuda else contextlib.nullcontext()
+    scaler = precision.grad_scaler(device)
     model.train()
     seen, started = 0, None
     for i, (x, y) in enumerate(batches):
@@ -70,13 +77,8 @@ def train_steps(model, batches, steps, device, warmup=3) -> float:
         if i == warmup + steps:
             break
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        if cuda:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with autocast:
-            loss = F.cross_entropy(model(x).float(), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        x = x.contiguous(memory_format=layout)
+        train_step(model, opt, x, y, precision=precision, scaler=scaler)
         seen += len(y)
     if cuda:
         torch.cuda.synchronize()
