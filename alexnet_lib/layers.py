@@ -1,5 +1,10 @@
 """The two layers the paper introduced or popularised, written out (sections 3.3 and 4.2),
-and the constant-gain control for the first."""
+and the constant-gain control for the first.
+
+Hand-written on purpose: the book derives each from the paper's formula, and PyTorch's
+``nn.LocalResponseNorm`` reads alpha differently (see below); the models use ``nn.Dropout``,
+which this module's ``Dropout`` equals.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,8 @@ class LocalResponseNorm(nn.Module):
     (:func:`local_response_norm_reference`), the path the speed benchmarks compare against.
     """
 
-    def __init__(self, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 2.0,
+    def __init__(self, size: int = PAPER_LRN["size"], alpha: float = PAPER_LRN["alpha"],
+                 beta: float = PAPER_LRN["beta"], k: float = PAPER_LRN["k"],
                  closed_form: bool = True):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
@@ -129,7 +135,7 @@ class ConstantGain(nn.Module):
     beta=0.75): the control that rescales as LRN does on quiet units and never
     normalizes, so an ablation can tell normalization from a change of scale."""
 
-    def __init__(self, beta: float = 0.75, k: float = 2.0):
+    def __init__(self, beta: float = PAPER_LRN["beta"], k: float = PAPER_LRN["k"]):
         super().__init__()
         self.beta, self.k = beta, k
 

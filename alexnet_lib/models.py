@@ -15,7 +15,7 @@ from torch import nn
 
 from .config import ModelConfig
 from .errors import ConfigError
-from .layers import ConstantGain, LocalResponseNorm
+from .layers import PAPER_LRN, ConstantGain, LocalResponseNorm
 
 # The usual CIFAR-10 statistics; fit() replaces them with the training split's own.
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -61,11 +61,11 @@ class AlexNet(nn.Module):
         self.features = nn.Sequential(
             nn.Conv2d(3, 96, kernel_size=11, stride=4),  # conv1: 227 -> 55
             nn.ReLU(inplace=True),
-            LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0),
+            LocalResponseNorm(**PAPER_LRN),
             nn.MaxPool2d(kernel_size=3, stride=2),  # 55 -> 27
             nn.Conv2d(96, 256, kernel_size=5, padding=2, groups=groups),  # conv2
             nn.ReLU(inplace=True),
-            LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0),
+            LocalResponseNorm(**PAPER_LRN),
             nn.MaxPool2d(kernel_size=3, stride=2),  # 27 -> 13
             nn.Conv2d(256, 384, kernel_size=3, padding=1),  # conv3: across both GPUs
             nn.ReLU(inplace=True),
