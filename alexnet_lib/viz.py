@@ -231,3 +231,151 @@ def plot_confusion(cm: torch.Tensor, classes=CLASSES, normalize: bool = True, ax
     ax.set_ylabel("true")
     ax.figure.tight_layout()
     return ax.figure
+
+
+def architecture_layers(model: torch.nn.Module, input_size: int | None = None) -> list[dict]:
+    """The layers of an AlexNet-style model as :func:`plot_architectures` draws them, read
+    from the model by one forward pass of a zero image with forward hooks, not typed in.
+
+    One dict per drawn layer, in order: ``name`` (``input``, ``convK``, ``poolK``,
+    ``fcK``), ``kind`` ("input", "conv", "pool", "fc"), ``shape`` (the output shape of one
+    image: ``(C, H, W)`` or ``(units,)``), ``groups`` (the layer's own groups), ``lrn``
+    (a local response normalization follows it), ``detail`` (kernel and stride) and
+    ``exchange``: the layer reads the outputs of both towers, which in a model split into
+    towers (``groups`` > 1 somewhere) is every convolution or fully connected layer after
+    the first with ``groups=1``: conv3 and fc6-fc8 in the paper. ``towers`` is the model's
+    split, the largest ``groups`` of its layers. ``input_size`` defaults to 227 for
+    ``AlexNet`` and 32 otherwise."""
+    from .layers import LocalResponseNorm
+
+    if input_size is None:
+        input_size = 227 if getattr(model, "config", {}).get("arch") == "AlexNet" else 32
+    modules = list(model.features) + list(model.classifier)
+    shapes: dict[int, tuple] = {}
+    hooks = [m.register_forward_hook(
+        lambda mod, inp, out, i=i: shapes.__setitem__(i, tuple(out.shape[1:])))
+        for i, m in enumerate(modules)]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 3, input_size, input_size))
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    towers = max(getattr(m, "groups", 1) for m in modules)
+    rows: list[dict] = [dict(name="input", kind="input", shape=(3, input_size, input_size),
+                             groups=1, lrn=False, detail="", exchange=False)]
+    convs = 0
+    for i, m in enumerate(modules):
+        if isinstance(m, torch.nn.Conv2d):
+            convs += 1
+            rows.append(dict(name=f"conv{convs}", kind="conv", shape=shapes[i], groups=m.groups,
+                             lrn=False, detail=f"{m.kernel_size[0]}x{m.kernel_size[1]}"
+                             + (f"/{m.stride[0]}" if m.stride[0] > 1 else "")))
+        elif isinstance(m, torch.nn.Linear):
+            convs += 1
+            rows.append(dict(name=f"fc{convs}", kind="fc", shape=shapes[i], groups=1,
+                             lrn=False, detail=""))
+        elif isinstance(m, torch.nn.MaxPool2d):
+            k, s = m.kernel_size, m.stride
+            rows.append(dict(name=f"pool{convs}", kind="pool", shape=shapes[i], groups=1,
+                             lrn=False, detail=f"max {k}x{k}/{s}"))
+        elif isinstance(m, LocalResponseNorm):
+            rows[-1]["lrn"] = True
+        elif rows[-1]["kind"] in ("conv", "fc"):
+            rows[-1]["shape"] = shapes[i]  # the activation's output (same shape)
+    for r in rows:
+        r["towers"] = towers
+        r.setdefault("exchange", False)
+        r["exchange"] = (towers > 1 and r["kind"] in ("conv", "fc") and r["name"] != "conv1"
+                         and r["groups"] == 1)
+    return rows
+
+
+def shape_label(shape: tuple) -> str:
+    """``(96, 55, 55)`` -> ``"55x55x96"`` (height x width x channels, the paper's way);
+    ``(4096,)`` -> ``"4096"``."""
+    if len(shape) == 3:
+        c, h, w = shape
+        return f"{h}x{w}x{c}"
+    return str(shape[0])
+
+
+_ARCH_COLOURS = {"input": "#dddddd", "conv": "#9ecae1", "pool": "#c7e9c0", "fc": "#fdd0a2"}
+
+
+def _draw_architecture(ax, rows: list[dict], title: str) -> None:
+    towers = rows[0]["towers"]
+    n = len(rows)
+    ys = [0.5] if towers == 1 else [1.0, 0.0]
+    box_w, box_h = 0.78, 0.62
+    ax.set_xlim(-0.6, n - 0.4)
+    ax.set_ylim(-1.25 if towers > 1 else -0.2, 1.95 if towers > 1 else 1.45)
+    ax.axis("off")
+    ax.set_title(title, loc="left", fontsize=11)
+    for x, r in enumerate(rows):
+        split = towers > 1 and 0 < x < n - 1  # the image and the logits: one each
+        for y in (ys if split else [sum(ys) / len(ys)]):
+            ax.add_patch(matplotlib.patches.FancyBboxPatch(
+                (x - box_w / 2, y - box_h / 2), box_w, box_h, boxstyle="round,pad=0.02",
+                facecolor=_ARCH_COLOURS[r["kind"]], edgecolor="#444444", linewidth=0.8))
+            part = list(r["shape"])
+            if split:
+                part[0] //= towers
+            ax.text(x, y, shape_label(tuple(part)), ha="center", va="center", fontsize=7)
+        head = r["name"] + (" + LRN" if r["lrn"] else "")
+        ax.text(x, max(ys) + box_h / 2 + 0.08, head, ha="center", va="bottom", fontsize=8,
+                fontweight="bold", color="tab:red" if r["exchange"] else "black")
+        if r["detail"]:
+            ax.text(x, max(ys) + box_h / 2 + 0.32, r["detail"], ha="center", va="bottom",
+                    fontsize=7, color="#555555")
+        ax.text(x, min(ys) - box_h / 2 - 0.1, shape_label(r["shape"]), ha="center", va="top",
+                fontsize=7, color="#333333")
+        if x == 0:
+            continue
+        prev_split = towers > 1 and x - 1 > 0
+        srcs = ys if prev_split else [sum(ys) / len(ys)]
+        dsts = ys if split else [sum(ys) / len(ys)]
+        for i, y0 in enumerate(srcs):
+            for j, y1 in enumerate(dsts):
+                crossing = len(srcs) > 1 and len(dsts) > 1 and i != j
+                if crossing and not r["exchange"]:
+                    continue
+                ax.annotate("", xy=(x - box_w / 2, y1), xytext=(x - 1 + box_w / 2, y0),
+                            arrowprops=dict(arrowstyle="->", lw=1.1 if crossing else 0.8,
+                                            color="tab:red" if crossing else "#444444"))
+    if towers > 1:
+        ax.text(-0.55, -1.2, "below each column: the whole layer's output (height x width x "
+                "channels, or units); inside: each tower's half; red: the towers exchange data",
+                fontsize=7, color="#555555", va="bottom")
+
+
+def plot_architectures(alexnet: torch.nn.Module, cifar: torch.nn.Module | None = None,
+                       alexnet_size: int | None = None, cifar_size: int | None = None):
+    """The paper's network drawn as the paper's Figure 2 has it, two towers (one per GPU)
+    when the model has ``groups=2``, with every layer's output shape read from the model
+    (:func:`architecture_layers`) and the layers where the towers exchange data (conv3
+    and the fully connected layers) in red; below it, if given, the CIFAR-10 network with
+    its own shapes. Returns the figure; ``fig.architecture`` holds the drawn rows, one
+    list per model."""
+    models = [(alexnet, alexnet_size)] + ([(cifar, cifar_size)] if cifar is not None else [])
+    layers = [architecture_layers(m, s) for m, s in models]
+    heights = [3.2 if rows[0]["towers"] > 1 else 1.9 for rows in layers]
+    width = max(len(rows) for rows in layers) * 1.05
+    fig, axes = plt.subplots(len(models), 1, figsize=(width, sum(heights)),
+                             gridspec_kw=dict(height_ratios=heights), squeeze=False)
+    for ax, (model, _), rows in zip(axes[:, 0], models, layers, strict=True):
+        arch = getattr(model, "config", {}).get("arch", type(model).__name__)
+        size = rows[0]["shape"][1]
+        extra = ""
+        if arch == "AlexNetCIFAR":
+            extra = f", width {model.config['width']:g}"
+        towers = rows[0]["towers"]
+        tower_text = f"two towers (groups={towers})" if towers > 1 else "one tower"
+        ax.set_title("")
+        _draw_architecture(ax, rows, f"{arch}{extra}: {size}x{size} input, {tower_text}")
+    fig.architecture = layers
+    fig.tight_layout()
+    return fig

@@ -139,3 +139,27 @@ def test_plot_confusion_counts():
     fig = viz.plot_confusion(torch.tensor([[3, 1], [0, 12]]), classes=["a", "b"],
                              normalize=False)
     assert [t.get_text() for t in fig.axes[0].texts] == ["3", "1", "0", "12"]
+
+
+@pytest.mark.parametrize("width", [0.25, 1.0])
+def test_plot_architectures_draws_the_models_real_shapes(width):
+    from alexnet_lib.models import AlexNet, AlexNetCIFAR
+
+    cifar = AlexNetCIFAR(width=width)
+    fig = viz.plot_architectures(AlexNet(), cifar)
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    paper, small = fig.architecture
+    by_name = {r["name"]: r for r in paper}
+    assert by_name["conv1"]["shape"] == (96, 55, 55) and "55x55x96" in texts
+    assert "6x6x256" in texts and "55x55x48" in texts  # pool5 whole; conv1 per tower
+    assert [r["name"] for r in paper if r["exchange"]] == ["conv3", "fc6", "fc7", "fc8"]
+    assert not any(r["exchange"] for r in small)
+    # the CIFAR model's shapes, read from the model itself by a forward pass
+    x = cifar.features(cifar.normalize(torch.zeros(1, 3, 32, 32)))
+    c5 = x.shape[1]
+    pool5 = {r["name"]: r for r in small}["pool5"]
+    assert pool5["shape"] == tuple(x.shape[1:])
+    assert f"4x4x{c5}" in texts
+    conv1 = cifar.features[0].out_channels
+    assert f"32x32x{conv1}" in texts
+    assert str(cifar.classifier[1].out_features) in texts
