@@ -7,7 +7,6 @@ training device and every batch is cut, augmented and normalized there.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torchvision.datasets.utils import calculate_md5
 
 from .errors import UserError
 from .rng import stream_seed
@@ -119,14 +119,6 @@ def download_cifar10(root: str | Path = "data") -> Path:
     return root / FOLDER
 
 
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_cifar10(root: str | Path = "data", train: bool = True) -> str:
     """The name of the known copy (``KNOWN_COPIES``) that a split's batch files are.
 
@@ -137,7 +129,7 @@ def verify_cifar10(root: str | Path = "data", train: bool = True) -> str:
     folder = Path(root) / FOLDER
     candidates = {copy.name for copy in KNOWN_COPIES}
     for name in TRAIN_FILES if train else TEST_FILES:
-        digest = _md5(folder / name)
+        digest = calculate_md5(folder / name)
         matches = {copy.name for copy in KNOWN_COPIES if copy.md5[name] == digest}
         if not matches:
             expected = "; ".join(f"{c.md5[name]} for {c.description}" for c in KNOWN_COPIES)
