@@ -117,3 +117,14 @@ def test_ablation_rows_change_one_thing_each():
     assert (no_augment.crop_padding, no_augment.flip, no_augment.lighting) == (0, False, 0.0)
     with pytest.raises(SystemExit):
         ablations.main(["--rows", "nonsense"])
+
+
+def test_load_memory_benchmark_writes_a_json_record(cifar_root, tmp_path, capsys):
+    import load_memory
+
+    out = tmp_path / "memory.json"
+    record = load_memory.main(["--data", str(cifar_root), "--val-size", "40", "--out", str(out)])
+    assert json.loads(out.read_text()) == record
+    assert set(record["peak_mib"]) == {"imports", "library", "float64 copies"}
+    assert all(mib > 0 for mib in record["peak_mib"].values())
+    assert "library" in capsys.readouterr().out
