@@ -24,9 +24,13 @@ ROWS: dict[str, tuple[str, dict]] = {
                    {"model.overlap_pool": False}),
     "no_dropout": ("without dropout, substantial overfitting (section 4.2)",
                    {"model.dropout": 0.0}),
+    "dropout_torchvision": ("torchvision's placement: dropout on fc6's and fc7's inputs",
+                            {"model.dropout_placement": "torchvision"}),
     "no_augment": ("without augmentation, substantial overfitting (section 4.1)",
                    {"data.crop_padding": 0, "data.flip": False, "data.lighting": 0.0}),
     "no_lighting": ("PCA lighting: -1% top-1 error (section 4.1)", {"data.lighting": 0.0}),
+    "shallower": ("removing any middle conv layer: about -2% top-1 (section 7)",
+                  {"model.middle_convs": 2}),
 }
 
 

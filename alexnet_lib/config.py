@@ -37,6 +37,13 @@ class ModelConfig:
     lrn: str = "paper"  # section 3.3: "paper", "constant" (gain k^-beta only) or "none"
     overlap_pool: bool = True  # section 3.4
     dropout: float = 0.5  # section 4.2
+    # "paper": drop the outputs of fc6 and fc7 (section 4.2, Caffe's bvlc_alexnet);
+    # "torchvision": drop the inputs of fc6 and fc7 (torchvision's AlexNet)
+    dropout_placement: str = "paper"
+    # "standardized": (x - mean) / std per channel; "paper": x in 0..255 minus the mean,
+    # not divided by the std, the scale the paper trained on (section 2)
+    input_scale: str = "standardized"
+    middle_convs: int = 3  # conv3-conv5; 2 drops conv4 (section 7's "remove a middle layer")
     groups: int = 1  # 2: the paper's two-GPU split of conv2, conv4, conv5
     init: str = "kaiming"  # or "paper": N(0, 0.01) weights, biases of 1 (section 5)
     num_classes: int = 10
@@ -73,6 +80,23 @@ class Recipe:
     compile: bool = False
     # "auto": what the device does fast (see ``precision``); or "bf16", "fp16", "fp32"
     precision: str = "auto"
+
+
+# Records and checkpoints written before a field existed meant what the code did then.
+LEGACY_MODEL_FIELDS = {"dropout_placement": "torchvision"}
+
+
+def model_config_from_dict(d: dict) -> ModelConfig:
+    """A :class:`ModelConfig` from its dict as a record or checkpoint stores it, reading
+    older dicts as the code that wrote them meant them (``name`` for ``arch``; dropout on
+    the inputs of fc6 and fc7 before ``dropout_placement`` existed)."""
+    kwargs = {**LEGACY_MODEL_FIELDS, **d}
+    if "name" in kwargs:  # checkpoints written before the run config existed
+        kwargs["arch"] = kwargs.pop("name")
+    try:
+        return ModelConfig(**kwargs)
+    except TypeError as err:
+        raise ConfigError(f"not a model configuration: {err}") from None
 
 
 _PARTS = {"model": ModelConfig, "data": DataConfig, "recipe": Recipe}
@@ -121,8 +145,9 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
+        parts = {part: kind(**d[part]) for part, kind in _PARTS.items() if part != "model"}
         return cls(name=d["name"], seed=d.get("seed", 0),
-                   **{part: kind(**d[part]) for part, kind in _PARTS.items()})
+                   model=model_config_from_dict(d["model"]), **parts)
 
     def build_model(self) -> torch.nn.Module:
         """The untrained model this run trains, its weights drawn from the run's seed."""

@@ -109,3 +109,53 @@ def lrn_response(a, neighbour: float = 0.0, k: float = PAPER_LRN["k"],
     with torch.no_grad():
         b = LocalResponseNorm(size=n, alpha=alpha, beta=beta, k=k)(x)
     return b[0, n // 2, :, 0]
+
+
+def lrn_damping(model: nn.Module, images: torch.Tensor, threshold: float = 0.05,
+                batch_size: int = 500) -> dict[str, dict]:
+    """How much each Local Response Normalization layer of ``model`` actually normalizes.
+
+    LRN multiplies a unit's activation ``a`` by ``(k + alpha * E) ** -beta``, where ``E``
+    is the energy of its window; with a quiet window that gain is ``k ** -beta`` (0.59
+    with the paper's constants), a constant rescaling any layer could learn. Only a gain
+    below that constant is normalization. For each LRN layer (``normK``, as
+    :func:`named_layers`), over the active units (``a > 0``) of ``images``: ``active``
+    (their number), ``damped`` (the share whose gain is more than ``threshold`` below
+    ``k ** -beta``), ``median_gain`` and ``median_a`` (the median activation).
+    """
+    layers = {name: m for name, m in named_layers(model).items()
+              if isinstance(m, LocalResponseNorm)}
+    device = next(model.parameters()).device
+    counts = {name: {"active": 0, "damped": 0, "gains": [], "a": []} for name in layers}
+
+    def recorder(name, module):
+        def hook(mod, inputs, output):
+            a, b = inputs[0].detach().float(), output.detach().float()
+            active = a > 0
+            gain = b[active] / a[active]
+            c = counts[name]
+            c["active"] += int(active.sum())
+            c["damped"] += int((gain < (1 - threshold) * module.k ** -module.beta).sum())
+            # a sample of each batch for the medians, not every unit of every image
+            step = max(1, gain.numel() // 20_000)
+            c["gains"].append(gain[::step].cpu())
+            c["a"].append(a[active][::step].cpu())
+        return hook
+
+    handles = [m.register_forward_hook(recorder(name, m)) for name, m in layers.items()]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(images), batch_size):
+                x = images[start : start + batch_size].to(device)
+                model(x.float().div(255) if x.dtype == torch.uint8 else x.float())
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return {name: {"active": c["active"],
+                   "damped": c["damped"] / max(1, c["active"]),
+                   "median_gain": float(torch.cat(c["gains"]).median()) if c["gains"] else None,
+                   "median_a": float(torch.cat(c["a"]).median()) if c["a"] else None}
+            for name, c in counts.items()}

@@ -1,9 +1,11 @@
 """AlexNet as the paper describes it, and the same design sized for 32x32 CIFAR-10 images.
 
 Both follow torchvision's layout: ``features`` (the convolutions) then ``classifier``
-(the fully connected layers), each a plain ``nn.Sequential``. Both models take float
-images in 0..1; their first layer normalizes with the training set's mean and std, so
-a checkpoint carries its own preprocessing.
+(the fully connected layers), each a plain ``nn.Sequential``; the classifier drops out
+where the paper does (the outputs of fc6 and fc7), not where torchvision does (the inputs
+of fc6 and fc7), unless asked. Both models take float images in 0..1; their first layer
+normalizes them with the training set's statistics, so a checkpoint carries its own
+preprocessing.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
-from .config import ModelConfig
+from .config import ModelConfig, model_config_from_dict
 from .errors import ConfigError
 from .layers import PAPER_LRN, ConstantGain, LocalResponseNorm
 
@@ -24,17 +26,33 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class Normalize(nn.Module):
-    """Subtract the per-channel mean and divide by the std (buffers, saved with the model)."""
+INPUT_SCALES = ("standardized", "paper")
+# The paper's inputs are pixel values 0..255 minus the mean: one 0..1 step is 255 units.
+PIXEL_STEP = 1 / 255
 
-    def __init__(self, mean, std):
+
+class Normalize(nn.Module):
+    """Subtract the per-channel mean and divide by the std (buffers, saved with the model).
+
+    ``scale="paper"`` keeps the paper's scale instead (section 2): the mean is subtracted
+    and the 0..1 input multiplied by 255, as if the std were 1/255 whatever the data's.
+    """
+
+    def __init__(self, mean, std, scale: str = "standardized"):
         super().__init__()
+        if scale not in INPUT_SCALES:
+            raise ConfigError(f"input_scale must be one of {INPUT_SCALES}, got {scale!r}")
+        self.scale = scale
+        if scale == "paper":
+            std = (PIXEL_STEP,) * 3
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).view(1, 3, 1, 1))
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
 
     def set_stats(self, mean, std) -> None:
+        """The training set's statistics; at the paper's scale only its mean is used."""
         self.mean.copy_(torch.as_tensor(mean).view(1, 3, 1, 1))
-        self.std.copy_(torch.as_tensor(std).view(1, 3, 1, 1))
+        if self.scale == "standardized":
+            self.std.copy_(torch.as_tensor(std).view(1, 3, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
@@ -53,11 +71,13 @@ class AlexNet(nn.Module):
     model has exactly 60,965,224 parameters.
     """
 
-    def __init__(self, num_classes: int = 1000, groups: int = 2, dropout: float = 0.5):
+    def __init__(self, num_classes: int = 1000, groups: int = 2, dropout: float = 0.5,
+                 dropout_placement: str = "paper", input_scale: str = "standardized"):
         super().__init__()
         self.config = asdict(ModelConfig(arch="AlexNet", num_classes=num_classes, groups=groups,
-                                         dropout=dropout, init="paper"))
-        self.normalize = Normalize(IMAGENET_MEAN, IMAGENET_STD)
+                                         dropout=dropout, dropout_placement=dropout_placement,
+                                         input_scale=input_scale, init="paper"))
+        self.normalize = Normalize(IMAGENET_MEAN, IMAGENET_STD, input_scale)
         self.features = nn.Sequential(
             nn.Conv2d(3, 96, kernel_size=11, stride=4),  # conv1: 227 -> 55
             nn.ReLU(inplace=True),
@@ -75,15 +95,8 @@ class AlexNet(nn.Module):
             nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=3, stride=2),  # 13 -> 6
         )
-        self.classifier = nn.Sequential(
-            nn.Dropout(dropout),
-            nn.Linear(256 * 6 * 6, 4096),
-            nn.ReLU(inplace=True),
-            nn.Dropout(dropout),
-            nn.Linear(4096, 4096),
-            nn.ReLU(inplace=True),
-            nn.Linear(4096, num_classes),
-        )
+        self.classifier = classifier(256 * 6 * 6, 4096, num_classes, nn.ReLU, dropout,
+                                     dropout_placement)
         init_paper(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -94,6 +107,9 @@ class AlexNet(nn.Module):
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 LRN_LAYERS = {"paper": LocalResponseNorm, "constant": ConstantGain, "none": nn.Identity}
 LRN_MODES = {True: "paper", False: "none"}
+# The std of the inputs each scale gives the first layer (CIFAR-10's pixel std is about
+# 0.25 of the 0..1 range, 63 of 0..255), for an initialization that expects unit variance.
+INPUT_STD = {"standardized": 1.0, "paper": sum(CIFAR10_STD) / 3 / PIXEL_STEP}
 
 
 class AlexNetCIFAR(nn.Module):
@@ -109,7 +125,14 @@ class AlexNetCIFAR(nn.Module):
     - ``overlap_pool``: 3x3 pooling at stride 2 (section 3.4) or, if false, 2x2 at stride 2.
       The overlapping pools pad by one so both kinds give 32 -> 16 -> 8 -> 4, and the two
       variants have the same number of parameters;
-    - ``dropout``: probability in the first two fully connected layers (section 4.2);
+    - ``dropout``: probability in the first two fully connected layers (section 4.2),
+      on their outputs (``dropout_placement="paper"``) or, as torchvision, on their
+      inputs (``"torchvision"``); see :func:`classifier`;
+    - ``input_scale``: "standardized" inputs ((x - mean) / std) or the paper's "paper"
+      scale, 0..255 pixels minus the mean (section 2), where LRN's constants, chosen for
+      that scale, can bite;
+    - ``middle_convs``: 3 (conv3-conv5) or 2, without conv4: section 7's claim that
+      removing any middle convolution costs about 2% top-1;
     - ``width``: scales every layer's channels (1.0 = the paper's 96-256-384-384-256
       convolutions with 2048-unit fully connected layers, half the paper's 4096, since
       there are 4x4 instead of 6x6 positions and 10 classes instead of 1000).
@@ -131,6 +154,9 @@ class AlexNetCIFAR(nn.Module):
         width: float = 1.0,
         groups: int = 1,
         init: str = "kaiming",
+        dropout_placement: str = "paper",
+        input_scale: str = "standardized",
+        middle_convs: int = 3,
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -143,7 +169,8 @@ class AlexNetCIFAR(nn.Module):
             raise ConfigError(f"lrn must be one of {sorted(LRN_LAYERS)}, got {lrn!r}")
         self.config = asdict(ModelConfig(
             arch="AlexNetCIFAR", width=width, activation=activation, lrn=lrn,
-            overlap_pool=overlap_pool, dropout=dropout, groups=groups, init=init,
+            overlap_pool=overlap_pool, dropout=dropout, dropout_placement=dropout_placement,
+            input_scale=input_scale, middle_convs=middle_convs, groups=groups, init=init,
             num_classes=num_classes))
         c1, c2, c3, c4, c5 = (_channels(c * width, groups) for c in (96, 256, 384, 384, 256))
         hidden = max(8, round(2048 * width))
@@ -157,33 +184,56 @@ class AlexNetCIFAR(nn.Module):
         def norm():
             return LRN_LAYERS[lrn]()
 
-        self.normalize = Normalize(CIFAR10_MEAN, CIFAR10_STD)
+        if middle_convs not in (2, 3):
+            raise ConfigError(f"middle_convs must be 3 (conv3-conv5) or 2 (without conv4), "
+                              f"got {middle_convs!r}")
+        self.normalize = Normalize(CIFAR10_MEAN, CIFAR10_STD, input_scale)
+        conv4 = [nn.Conv2d(c3, c4, kernel_size=3, padding=1, groups=groups), act()]
         self.features = nn.Sequential(
             nn.Conv2d(3, c1, kernel_size=5, padding=2), act(), norm(), pool(),  # 32 -> 16
             nn.Conv2d(c1, c2, kernel_size=5, padding=2, groups=groups), act(), norm(), pool(),
             nn.Conv2d(c2, c3, kernel_size=3, padding=1), act(),  # 8x8
-            nn.Conv2d(c3, c4, kernel_size=3, padding=1, groups=groups), act(),
-            nn.Conv2d(c4, c5, kernel_size=3, padding=1, groups=groups), act(), pool(),  # 4x4
+            *(conv4 if middle_convs == 3 else []),
+            nn.Conv2d(c4 if middle_convs == 3 else c3, c5, kernel_size=3, padding=1,
+                      groups=groups), act(), pool(),  # 4x4
         )
         # identity at 32x32 input; lets the model also take the paper-style 28x28 crops
         self.avgpool = nn.AdaptiveAvgPool2d((4, 4))
-        self.classifier = nn.Sequential(
-            nn.Dropout(dropout),
-            nn.Linear(c5 * 4 * 4, hidden),
-            act(),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, hidden),
-            act(),
-            nn.Linear(hidden, num_classes),
-        )
+        self.classifier = classifier(c5 * 4 * 4, hidden, num_classes, act, dropout,
+                                     dropout_placement)
         if init == "paper":
             init_paper(self)
         else:
-            init_kaiming(self, nonlinearity=activation)
+            init_kaiming(self, nonlinearity=activation, input_std=INPUT_STD[input_scale])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.avgpool(self.features(self.normalize(x)))
         return self.classifier(torch.flatten(x, 1))
+
+
+DROPOUT_PLACEMENTS = ("paper", "torchvision")
+
+
+def classifier(features: int, hidden: int, num_classes: int, act, dropout: float,
+               placement: str = "paper") -> nn.Sequential:
+    """fc6, fc7 (``hidden`` units each, activation ``act``) and fc8, with dropout where
+    ``placement`` says: "paper" drops the outputs of fc6 and fc7 (section 4.2: "we use
+    dropout in the first two fully-connected layers"; Caffe's bvlc_alexnet puts its
+    dropout layers after relu6 and relu7), "torchvision" the inputs of fc6 and fc7, as
+    torchvision's AlexNet does; the paper never drops the pooled conv5 features."""
+    if placement == "paper":
+        return nn.Sequential(
+            nn.Linear(features, hidden), act(), nn.Dropout(dropout),  # fc6
+            nn.Linear(hidden, hidden), act(), nn.Dropout(dropout),  # fc7
+            nn.Linear(hidden, num_classes),  # fc8
+        )
+    if placement == "torchvision":
+        return nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(features, hidden), act(),  # fc6
+            nn.Dropout(dropout), nn.Linear(hidden, hidden), act(),  # fc7
+            nn.Linear(hidden, num_classes),  # fc8
+        )
+    raise ConfigError(f"dropout_placement must be one of {DROPOUT_PLACEMENTS}, got {placement!r}")
 
 
 def _channels(c: float, groups: int) -> int:
@@ -202,14 +252,21 @@ def init_paper(model: nn.Module) -> None:
         nn.init.constant_(m.bias, 1.0 if m in ones else 0.0)
 
 
-def init_kaiming(model: nn.Module, nonlinearity: str = "relu") -> None:
+def init_kaiming(model: nn.Module, nonlinearity: str = "relu", input_std: float = 1.0) -> None:
     """He initialization (fan-in) with zero biases, with the gain of ``nonlinearity``
     ("relu", "tanh" or "sigmoid"); the last layer small, so the first predictions are
-    near uniform."""
+    near uniform.
+
+    He's rule assumes inputs of unit variance. ``input_std`` is the input's actual std:
+    the first layer's weights are divided by it, so conv1's outputs start at the scale
+    they would have on standardized inputs (at the paper's input scale, 0..255 pixels,
+    ``input_std`` is about 64). Training is then free to grow them, as the paper's did."""
     layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     for m in layers:
         nn.init.kaiming_normal_(m.weight, nonlinearity=nonlinearity)
         nn.init.zeros_(m.bias)
+    with torch.no_grad():
+        layers[0].weight.div_(input_std)
     nn.init.normal_(layers[-1].weight, 0.0, 0.01)
 
 
@@ -217,19 +274,15 @@ def build_model(config: ModelConfig | dict) -> nn.Module:
     """The untrained model a :class:`~alexnet_lib.config.ModelConfig` (or its dict, as a
     checkpoint stores it) describes."""
     if isinstance(config, dict):
-        kwargs = dict(config)
-        if "name" in kwargs:  # checkpoints written before the run config existed
-            kwargs["arch"] = kwargs.pop("name")
-        try:
-            config = ModelConfig(**kwargs)
-        except TypeError as err:
-            raise ConfigError(f"not a model configuration: {err}") from None
+        config = model_config_from_dict(config)
     kwargs = asdict(config)
     arch = kwargs.pop("arch")
     if arch == "AlexNet":
-        model = AlexNet(config.num_classes, config.groups, config.dropout)
+        model = AlexNet(config.num_classes, config.groups, config.dropout,
+                        config.dropout_placement, config.input_scale)
         if model.config != asdict(config):
-            raise ConfigError(f"AlexNet has only num_classes, groups and dropout to choose; "
+            raise ConfigError(f"AlexNet has only num_classes, groups, dropout, "
+                              f"dropout_placement and input_scale to choose; "
                               f"got {asdict(config)}")
         return model
     if arch != "AlexNetCIFAR":

@@ -18,6 +18,7 @@ import torch
 from . import __version__
 from .config import RunConfig, get_profile
 from .data import load_splits
+from .inspection import lrn_damping
 from .metrics import evaluate
 from .models import count_parameters
 from .precision import choose_precision
@@ -53,6 +54,9 @@ def run_training(config: RunConfig | str, out: str | Path, data_root: str | Path
     # training images as they are (no augmentation), against the test images
     test["train_top1"] = evaluate(model, data.train_images, data.train_labels, device=device,
                                   precision=precision)["top1"]
+    # how much each LRN layer normalizes rather than rescales (chapter 4), on the first
+    # 1,000 test images: the share of active units damped more than 5% below k^-beta
+    damping = lrn_damping(model, data.test_images[:1000])
     record = {
         "name": config.name,
         "config": config.to_dict(),
@@ -61,6 +65,7 @@ def run_training(config: RunConfig | str, out: str | Path, data_root: str | Path
                  "test": len(data.test_labels)},
         "history": history,
         "test": test,
+        "lrn_damping": damping,
         "device": device_name(device),
         "precision": precision.name,
         "torch": torch.__version__,

@@ -4,6 +4,9 @@ r"""The paper's claims, checked on CIFAR-10: each ingredient switched off, with 
         --out data/records/quick-cpu/scorecard           # the CPU scorecard: hours
     python benchmarks/ablations.py --profile smoke --epochs 2 --rows baseline no_lrn  # does it run?
 
+On two cores, two workers at once, one thread each, share the sweep without overlap
+(``--shard 0/2`` and ``--shard 1/2`` take every other run of the same list).
+
 Every row of ``alexnet_lib.ablations.ROWS`` changes one thing of the profile's run config;
 with seed ``s`` a row starts from the same initial weights (where the architecture allows)
 and sees the same data order and augmentation as the baseline's seed-``s`` run, so the two
@@ -60,22 +63,35 @@ def main(argv=None) -> str:
     parser.add_argument("--device", default=None)
     parser.add_argument("--no-download", action="store_true",
                         help="fail instead of downloading CIFAR-10 when data/ lacks it")
+    parser.add_argument("--shard", default="0/1", metavar="I/N",
+                        help="train only runs I, I+N, I+2N, ... of the sweep (workers in parallel)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (1 per worker when two run at once)")
     args = parser.parse_args(argv)
+    try:
+        index, count = (int(v) for v in args.shard.split("/"))
+        assert 0 <= index < count
+    except (ValueError, AssertionError):
+        parser.error(f"--shard takes I/N with 0 <= I < N, got {args.shard!r}")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     out = args.out or Path("runs") / f"ablations-{args.profile}"
     base = get_profile(args.profile)
     if args.epochs:
         base = base.replace(**{"recipe.epochs": args.epochs})
     extra = provenance(__file__, argv)
     records = {}
-    for seed in args.seeds:
-        for name in args.rows:
-            target = out / name / f"seed{seed}"
-            if not (target / "history.json").is_file():
-                print(f"== {name}, seed {seed}: {ROWS[name][0]}", flush=True)
-            records[f"{name}, seed {seed}"] = record_run(
-                row_config(base, name).replace(seed=seed), target, args.data,
-                extra={**extra, "row": name}, skip_finished=True, device=args.device,
-                download=not args.no_download)
+    runs = [(seed, name) for seed in args.seeds for name in args.rows]
+    for seed, name in runs[index::count]:
+        target = out / name / f"seed{seed}"
+        if not (target / "history.json").is_file():
+            print(f"== {name}, seed {seed}: {ROWS[name][0]}", flush=True)
+        records[f"{name}, seed {seed}"] = record_run(
+            row_config(base, name).replace(seed=seed), target, args.data,
+            extra={**extra, "row": name}, skip_finished=True, device=args.device,
+            download=not args.no_download)
     text = summary(records)
     print(text)
     return text

@@ -11,6 +11,7 @@ from alexnet_lib.inspection import (
     FEATURE_MAP_LAYERS,
     as_maps,
     layer_activations,
+    lrn_damping,
     lrn_response,
     named_layers,
 )
@@ -116,3 +117,22 @@ def test_lrn_response_defaults_to_the_paper_and_peaks_at_200():
     # small activations are only divided by k ** beta
     assert torch.allclose(lrn_response(torch.tensor([1.0])), torch.tensor([2.0**-0.75]),
                           rtol=1e-4)
+
+
+def test_lrn_damping_counts_units_below_the_constant_gain(images):
+    # activations of order one: the window's energy is far below k / alpha, so LRN only
+    # rescales by k^-beta and damps nothing
+    model = AlexNetCIFAR(width=0.25).eval()
+    quiet = lrn_damping(model, images)
+    assert set(quiet) == {"norm1", "norm2"}
+    assert quiet["norm1"]["active"] > 0 and quiet["norm1"]["damped"] == 0.0
+    assert quiet["norm1"]["median_gain"] == pytest.approx(PAPER_LRN["k"] ** -PAPER_LRN["beta"],
+                                                          rel=1e-3)
+    # conv1 outputs 1000 times larger: alpha * energy is ~1e2 >> k, every active unit damped
+    with torch.no_grad():
+        model.features[0].weight.mul_(1000)
+        model.features[0].bias.fill_(1.0)
+    loud = lrn_damping(model, images)
+    assert loud["norm1"]["damped"] > 0.9
+    assert loud["norm1"]["median_a"] > 1000 * quiet["norm1"]["median_a"] / 10
+    assert lrn_damping(AlexNetCIFAR(width=0.25, lrn="none"), images) == {}

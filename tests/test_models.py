@@ -39,7 +39,8 @@ def test_alexnet_paper_init():
 
 @pytest.mark.parametrize("kwargs", [
     {}, {"activation": "tanh"}, {"lrn": False}, {"lrn": "constant"}, {"overlap_pool": False},
-    {"dropout": 0.0},
+    {"dropout": 0.0}, {"dropout_placement": "torchvision"}, {"input_scale": "paper"},
+    {"middle_convs": 2},
     {"width": 0.5}, {"groups": 2}, {"init": "paper"},
 ])
 def test_cifar_model_switches_all_run(kwargs):
@@ -79,6 +80,63 @@ def test_cifar_model_rejects_unknown_choices():
         AlexNetCIFAR(init="xavier")
     with pytest.raises(ValueError, match="lrn"):
         AlexNetCIFAR(lrn="caffe")
+    with pytest.raises(ValueError, match="dropout_placement"):
+        AlexNetCIFAR(dropout_placement="before")
+    with pytest.raises(ValueError, match="input_scale"):
+        AlexNetCIFAR(input_scale="0..1")
+    with pytest.raises(ValueError, match="middle_convs"):
+        AlexNetCIFAR(middle_convs=1)
+
+
+@pytest.mark.parametrize("model", [AlexNet(), AlexNetCIFAR(width=0.25)], ids=["AlexNet", "CIFAR"])
+def test_dropout_is_on_the_outputs_of_fc6_and_fc7_as_in_the_paper(model):
+    # section 4.2 and Caffe's bvlc_alexnet: fc6 -> ReLU -> dropout -> fc7 -> ReLU -> dropout
+    # -> fc8; the pooled conv5 features going into fc6 are never dropped
+    kinds = [type(m) for m in model.classifier]
+    assert kinds == [nn.Linear, nn.ReLU, nn.Dropout, nn.Linear, nn.ReLU, nn.Dropout, nn.Linear]
+
+
+def test_torchvision_dropout_placement_drops_the_inputs_of_fc6_and_fc7():
+    import torchvision
+
+    ours = [type(m) for m in AlexNet(dropout_placement="torchvision").classifier]
+    theirs = [type(m) for m in torchvision.models.alexnet().classifier]
+    assert ours == theirs == [nn.Dropout, nn.Linear, nn.ReLU, nn.Dropout, nn.Linear, nn.ReLU,
+                              nn.Linear]
+    # the placement moves no weights: same parameters, same count
+    assert count_parameters(AlexNetCIFAR(dropout_placement="torchvision")) == \
+        count_parameters(AlexNetCIFAR())
+
+
+def test_paper_input_scale_is_0_to_255_minus_the_mean():
+    model = AlexNetCIFAR(width=0.25, input_scale="paper")
+    model.normalize.set_stats((0.5, 0.4, 0.3), (0.2, 0.2, 0.2))  # the std is not used
+    x = torch.rand(2, 3, 32, 32)
+    mean = torch.tensor([0.5, 0.4, 0.3]).view(1, 3, 1, 1)
+    assert torch.allclose(model.normalize(x), (x - mean) * 255, atol=1e-4)
+    standard = AlexNetCIFAR(width=0.25)
+    standard.normalize.set_stats((0.5, 0.4, 0.3), (0.2, 0.2, 0.2))
+    assert torch.allclose(standard.normalize(x), (x - mean) / 0.2, atol=1e-5)
+
+
+def test_paper_scale_init_gives_conv1_the_outputs_of_standardized_inputs():
+    # He's rule expects unit-variance inputs; at 0..255 the first layer's weights are
+    # divided by the input's std (about 63), so both scales start at the same conv1 scale
+    torch.manual_seed(0)
+    x = torch.rand(64, 3, 32, 32)
+    outs = {}
+    for scale in ("standardized", "paper"):
+        model = AlexNetCIFAR(width=0.25, input_scale=scale)
+        h = model.normalize(x)
+        outs[scale] = (h.std().item(), model.features[0](h).std().item())
+    assert outs["paper"][0] > 50 * outs["standardized"][0]  # the inputs differ ~255/4 fold
+    assert outs["paper"][1] == pytest.approx(outs["standardized"][1], rel=0.3)
+
+
+def test_shallower_model_drops_conv4():
+    convs = [m for m in AlexNetCIFAR(middle_convs=2).modules() if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [96, 256, 384, 256]
+    assert count_parameters(AlexNetCIFAR(middle_convs=2)) < count_parameters(AlexNetCIFAR())
 
 
 @pytest.mark.parametrize("activation, gain", [("relu", 2**0.5), ("tanh", 5 / 3),
@@ -97,6 +155,9 @@ def test_build_model_takes_a_config_or_a_stored_dict():
     old = {"name": "AlexNetCIFAR", "num_classes": 10, "activation": "relu", "lrn": True,
            "overlap_pool": True, "dropout": 0.5, "width": 0.125, "groups": 1, "init": "kaiming"}
     assert build_model(old).config["lrn"] == "paper"  # a checkpoint from before RunConfig
+    # and from before dropout_placement: the dropout was torchvision's then
+    assert build_model(old).config["dropout_placement"] == "torchvision"
+    assert isinstance(build_model(old).classifier[0], nn.Dropout)
     assert build_model(ModelConfig(arch="AlexNet", num_classes=1000, groups=2,
                                    init="paper")).config == AlexNet().config
 

@@ -162,4 +162,4 @@ def test_plot_architectures_draws_the_models_real_shapes(width):
     assert f"4x4x{c5}" in texts
     conv1 = cifar.features[0].out_channels
     assert f"32x32x{conv1}" in texts
-    assert str(cifar.classifier[1].out_features) in texts
+    assert str(cifar.classifier[0].out_features) in texts
