@@ -19,6 +19,7 @@ from .data import CLASSES
 from .images import enlarge, tile_images, to_hwc, to_uint8
 from .inspection import lrn_response
 from .layers import PAPER_LRN
+from .scorecard import measure, paired_difference, verdict
 
 
 def show_images(images, labels=None, predictions=None, confidences=None, ncols: int = 10,
@@ -378,4 +379,51 @@ def plot_architectures(alexnet: torch.nn.Module, cifar: torch.nn.Module | None =
         _draw_architecture(ax, rows, f"{arch}{extra}: {size}x{size} input, {tower_text}")
     fig.architecture = layers
     fig.tight_layout()
+    return fig
+
+
+def plot_scorecard(runs: dict[str, dict[int, dict]], rows, keys=("single_top1", "ten_crop_top1"),
+                   title: str | None = None):
+    """The scorecard rows ``rows`` (``{row: {seed: record}}`` from
+    :func:`alexnet_lib.scorecard.load_runs`) against the baseline: for each row and each
+    measure in ``keys``, the paired difference in points with its 95% interval (a filled
+    marker and a bar), and each seed's own difference (small dots). A row whose bar crosses
+    the dashed zero line is not resolved at this scale; with one paired seed there is no
+    bar and the marker is hollow. Returns the figure."""
+    labels = {"single_top1": "test top-1", "ten_crop_top1": "ten-crop top-1",
+              "gap": "train - test gap"}
+    rows = [r for r in rows if r in runs and r != "baseline"]
+    base = runs.get("baseline", {})
+    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.55 * len(rows) * len(keys)))
+    y = 0
+    ticks, names = [], []
+    for row in reversed(rows):
+        for j, key in enumerate(keys):
+            d = paired_difference(runs[row], base, key)
+            color = f"C{j}"
+            if d["n"]:
+                seeds = sorted(set(runs[row]) & set(base))
+                each = [100 * (measure(runs[row][s], key) - measure(base[s], key))
+                        for s in seeds]
+                ax.plot(each, [y] * len(each), ".", color=color, alpha=0.4, ms=5)
+                if d["low"] is not None:
+                    ax.errorbar(100 * d["mean"], y, xerr=[[100 * (d["mean"] - d["low"])],
+                                                          [100 * (d["high"] - d["mean"])]],
+                                fmt="o", color=color, capsize=3)
+                else:
+                    ax.plot(100 * d["mean"], y, "o", mfc="white", color=color)
+                ax.annotate(f"n={d['n']}: {verdict(d)}", (1.01, y), xycoords=("axes fraction",
+                                                                               "data"),
+                            fontsize=7, va="center", color=color)
+            ticks.append(y)
+            names.append(f"{row} ({labels.get(key, key)})" if len(keys) > 1 else row)
+            y += 1
+        y += 0.5
+    ax.axvline(0, color="black", ls="--", lw=1)
+    ax.set_yticks(ticks, names, fontsize=8)
+    ax.set_xlabel("row minus baseline, paired by seed (points of accuracy)")
+    ax.set_title(title or "the scorecard: each ingredient switched off, against the baseline",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.subplots_adjust(right=0.72)  # room for the verdicts right of the axes
     return fig

@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import ablation_tables  # noqa: E402
 import records  # noqa: E402
 
+from alexnet_lib import scorecard  # noqa: E402
 from alexnet_lib.config import PROFILES  # noqa: E402
 
 
@@ -136,15 +137,15 @@ def test_profile_table_times_come_from_the_recorded_runs(tmp_path):
 
 def test_t_quantiles_match_scipy():
     stats = pytest.importorskip("scipy.stats")
-    for dof, q in ablation_tables.T975.items():
+    for dof, q in scorecard.T975.items():
         assert q == pytest.approx(stats.t.ppf(0.975, dof), abs=1e-3)
-    assert ablation_tables.t975(2) == pytest.approx(4.303, abs=1e-3)
+    assert scorecard.t975(2) == pytest.approx(4.303, abs=1e-3)
 
 
 def test_epochs_to_train_error():
     history = {"epoch": [1, 2, 3], "train_acc": [0.5, 0.74, 0.8]}
-    assert ablation_tables.epochs_to(history, 0.25) == 3
-    assert ablation_tables.epochs_to(history, 0.1) is None
+    assert scorecard.epochs_to(history, 0.25) == 3
+    assert scorecard.epochs_to(history, 0.1) is None
 
 
 def synthetic_scorecard():
@@ -161,19 +162,19 @@ def synthetic_scorecard():
 
 def test_paired_difference_and_its_interval():
     runs = synthetic_scorecard()
-    d = ablation_tables.paired_difference(runs["no_lrn"], runs["baseline"])
+    d = scorecard.paired_difference(runs["no_lrn"], runs["baseline"])
     diffs = [-0.020, -0.019, -0.018]
     half = 4.303 * 0.001 / math.sqrt(3)  # t(0.975, 2 dof) * sd / sqrt(n)
     assert d["n"] == 3 and d["mean"] == pytest.approx(-0.019)
     assert d["low"] == pytest.approx(sum(diffs) / 3 - half, abs=1e-5)
     assert d["high"] == pytest.approx(sum(diffs) / 3 + half, abs=1e-5)
-    assert ablation_tables.verdict(d) == "lower than baseline"
-    noisy = ablation_tables.paired_difference(runs["no_overlap"], runs["baseline"])
-    assert ablation_tables.verdict(noisy) == ablation_tables.UNRESOLVED
+    assert scorecard.verdict(d) == "lower than baseline"
+    noisy = scorecard.paired_difference(runs["no_overlap"], runs["baseline"])
+    assert scorecard.verdict(noisy) == scorecard.UNRESOLVED
     # only the seeds both rows have are paired
-    one = ablation_tables.paired_difference({0: runs["no_lrn"][0]}, runs["baseline"])
+    one = scorecard.paired_difference({0: runs["no_lrn"][0]}, runs["baseline"])
     assert one["n"] == 1 and one["low"] is None
-    assert ablation_tables.verdict(one) == "one paired seed: no interval"
+    assert scorecard.verdict(one) == "one paired seed: no interval"
 
 
 def test_scorecard_table():

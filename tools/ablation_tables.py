@@ -8,44 +8,10 @@ seed-to-seed noise that both runs share cancels in the difference.
 
 from __future__ import annotations
 
-import math
 import statistics
 
 from alexnet_lib.ablations import ROWS
-
-# 97.5% quantiles of Student's t for 1..9 degrees of freedom (2 to 10 seeds), for when
-# scipy is not installed
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-        9: 2.262}
-UNRESOLVED = "not resolved at this scale"
-
-
-def t975(dof: int) -> float:
-    """The 97.5% quantile of the t-distribution: a two-sided 95% interval's half-width factor."""
-    try:
-        from scipy.stats import t
-    except ImportError:
-        if dof not in T975:
-            raise ValueError(f"no t quantile for {dof} degrees of freedom without scipy "
-                             f"(the table covers 2 to 10 seeds)") from None
-        return T975[dof]
-    return float(t.ppf(0.975, dof))
-
-
-def epochs_to(history: dict, train_error: float) -> int | None:
-    """The first epoch whose training error (on the training batches as trained: augmented,
-    dropout on, as Figure 1 of the paper counts it) is at most ``train_error``."""
-    for epoch, acc in zip(history["epoch"], history["train_acc"], strict=True):
-        if 1 - acc <= train_error:
-            return epoch
-    return None
-
-
-def gap(record: dict) -> float | None:
-    """Chapter 6's train - test gap: eval-mode accuracy on the un-augmented training images
-    minus test accuracy; None for a record made before that was measured."""
-    test = record["test"]
-    return test["train_top1"] - test["single_top1"] if "train_top1" in test else None
+from alexnet_lib.scorecard import epochs_to, gap, paired_difference, verdict
 
 
 def ordered(names) -> list[str]:
@@ -82,30 +48,6 @@ def table(records: dict[str, dict]) -> str:
                      f"{'n/a' if g is None else f'{g:+.2%}'} | {reached} | "
                      f"{r['train_seconds']:.0f} |")
     return "\n".join(lines)
-
-
-def paired_difference(row: dict[int, dict], base: dict[int, dict],
-                      key: str = "single_top1") -> dict:
-    """Row minus baseline over the seeds both have: ``n``, ``mean`` and the 95% interval
-    ``low``, ``high`` (t-distribution, n - 1 degrees of freedom; None for one seed)."""
-    seeds = sorted(set(row) & set(base))
-    diffs = [row[s]["test"][key] - base[s]["test"][key] for s in seeds]
-    if not diffs:
-        return {"n": 0, "mean": None, "low": None, "high": None}
-    mean = statistics.fmean(diffs)
-    if len(diffs) < 2:
-        return {"n": 1, "mean": mean, "low": None, "high": None}
-    half = t975(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
-    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
-
-
-def verdict(diff: dict) -> str:
-    """What the interval says: resolved (higher / lower than the baseline) or not."""
-    if diff["low"] is None:
-        return "one paired seed: no interval" if diff["n"] else "no paired seed"
-    if diff["low"] <= 0 <= diff["high"]:
-        return UNRESOLVED
-    return "higher than baseline" if diff["low"] > 0 else "lower than baseline"
 
 
 def _mean_sd(values: list[float]) -> str:

@@ -1,0 +1,110 @@
+"""The scorecard: what each of the paper's ingredients is worth, from several seeds per row.
+
+``benchmarks/ablations.py`` trains every row of :data:`alexnet_lib.ablations.ROWS` with
+several seeds and records each run as ``<folder>/<row>/seed<s>/history.json``. This module
+reads those records and does the statistics the chapters, the README and the closing
+chapter share: a row's seed-``s`` run is paired with the baseline's seed-``s`` run (same
+initial weights where the architecture allows, same data order and augmentation), so the
+noise both runs share cancels in their difference, and the mean difference gets a 95%
+confidence interval from the t-distribution with n - 1 degrees of freedom. A row whose
+interval contains 0 is "not resolved at this scale": the evidence does not say which way
+the ingredient goes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from pathlib import Path
+
+# where the CPU scorecard's records live, from the repository's root
+SCORECARD_CPU = Path("data") / "records" / "quick-cpu" / "scorecard"
+UNRESOLVED = "not resolved at this scale"
+# 97.5% quantiles of Student's t for 1..9 degrees of freedom (2 to 10 seeds), for when
+# scipy is not installed
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+        9: 2.262}
+
+
+def find_scorecard(start: str | Path = ".") -> Path:
+    """The CPU scorecard's folder, looked for from ``start`` upwards (a chapter runs in
+    ``book/``, a script in the repository's root)."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / SCORECARD_CPU).is_dir():
+            return folder / SCORECARD_CPU
+    return Path(start) / SCORECARD_CPU
+
+
+def load_runs(folder: str | Path, normalize=None) -> dict[str, dict[int, dict]]:
+    """``{row: {seed: record}}`` for every finished run ``folder/<row>/seed<s>/history.json``
+    (``normalize`` maps a record of an older format to today's, if given)."""
+    runs: dict[str, dict[int, dict]] = {}
+    for path in sorted(Path(folder).glob("*/seed*/history.json")):
+        seed = path.parent.name.removeprefix("seed")
+        if seed.isdigit():
+            record = json.loads(path.read_text())
+            runs.setdefault(path.parent.parent.name, {})[int(seed)] = (
+                normalize(record) if normalize else record)
+    return runs
+
+
+def t975(dof: int) -> float:
+    """The 97.5% quantile of the t-distribution: a two-sided 95% interval's half-width factor."""
+    try:
+        from scipy.stats import t
+    except ImportError:
+        if dof not in T975:
+            raise ValueError(f"no t quantile for {dof} degrees of freedom without scipy "
+                             f"(the table covers 2 to 10 seeds)") from None
+        return T975[dof]
+    return float(t.ppf(0.975, dof))
+
+
+def epochs_to(history: dict, train_error: float) -> int | None:
+    """The first epoch whose training error (on the training batches as trained: augmented,
+    dropout on, as Figure 1 of the paper counts it) is at most ``train_error``."""
+    for epoch, acc in zip(history["epoch"], history["train_acc"], strict=True):
+        if 1 - acc <= train_error:
+            return epoch
+    return None
+
+
+def gap(record: dict) -> float | None:
+    """Chapter 6's train - test gap: eval-mode accuracy on the un-augmented training images
+    minus test accuracy; None for a record made before that was measured."""
+    test = record["test"]
+    return test["train_top1"] - test["single_top1"] if "train_top1" in test else None
+
+
+def measure(record: dict, key: str) -> float | None:
+    """A record's value of ``key``: a field of its ``test`` ("single_top1",
+    "ten_crop_top1", ...) or "gap" for :func:`gap`."""
+    return gap(record) if key == "gap" else record["test"][key]
+
+
+def paired_difference(row: dict[int, dict], base: dict[int, dict],
+                      key: str = "single_top1") -> dict:
+    """Row minus baseline over the seeds both have: ``n``, ``mean`` and the 95% interval
+    ``low``, ``high`` (t-distribution, n - 1 degrees of freedom; None for one seed).
+    ``key`` is a field of the records' ``test`` ("single_top1", "ten_crop_top1", ...) or
+    "gap" for :func:`gap`."""
+    seeds = sorted(set(row) & set(base))
+    diffs = [measure(row[s], key) - measure(base[s], key) for s in seeds]
+    if not diffs:
+        return {"n": 0, "mean": None, "low": None, "high": None}
+    mean = statistics.fmean(diffs)
+    if len(diffs) < 2:
+        return {"n": 1, "mean": mean, "low": None, "high": None}
+    half = t975(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
+
+
+def verdict(diff: dict) -> str:
+    """What the interval says: resolved (higher / lower than the baseline) or not."""
+    if diff["low"] is None:
+        return "one paired seed: no interval" if diff["n"] else "no paired seed"
+    if diff["low"] <= 0 <= diff["high"]:
+        return UNRESOLVED
+    return "higher than baseline" if diff["low"] > 0 else "lower than baseline"
