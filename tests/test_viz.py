@@ -163,3 +163,50 @@ def test_plot_architectures_draws_the_models_real_shapes(width):
     conv1 = cifar.features[0].out_channels
     assert f"32x32x{conv1}" in texts
     assert str(cifar.classifier[0].out_features) in texts
+
+
+def highlight_bands(ax) -> list[float]:
+    """The x centres of the highlight bands drawn on ``ax`` (one per highlighted column)."""
+    band = matplotlib.colors.to_rgba(viz._HIGHLIGHT)
+    return sorted(p.get_x() + p.get_width() / 2 for p in ax.patches
+                  if isinstance(p, matplotlib.patches.Rectangle)
+                  and not isinstance(p, matplotlib.patches.FancyBboxPatch)
+                  and p.get_facecolor() == band)
+
+
+def test_plot_architectures_highlights_the_named_layers():
+    from alexnet_lib.models import AlexNet, AlexNetCIFAR
+
+    fig = viz.plot_architectures(AlexNet(), AlexNetCIFAR(width=0.25),
+                                 highlight=("norm1", "norm2"))
+    # the LRN follows conv1 and conv2 in both networks, found in the models, not typed
+    assert fig.highlighted == [["conv1", "conv2"], ["conv1", "conv2"]]
+    for ax, rows in zip(fig.axes, fig.architecture, strict=True):
+        names = [r["name"] for r in rows]
+        assert highlight_bands(ax) == [names.index("conv1"), names.index("conv2")]
+    # no highlight: no band, nothing faded
+    plain = viz.plot_architectures(None, AlexNetCIFAR(width=0.25))
+    assert plain.highlighted == [[]] and highlight_bands(plain.axes[0]) == []
+    assert all(p.get_alpha() in (None, 1.0) for p in plain.axes[0].patches)
+
+
+def test_plot_architectures_highlight_follows_the_models_switches():
+    from alexnet_lib.models import AlexNetCIFAR
+
+    def lit(highlight, **kw):
+        return viz.plot_architectures(None, AlexNetCIFAR(width=0.25, **kw),
+                                      highlight=highlight).highlighted[0]
+
+    # the paper drops the outputs of fc6 and fc7; torchvision the inputs of fc6 and fc7,
+    # that is the outputs of pool5 and fc6
+    assert lit("dropout") == ["fc6", "fc7"]
+    assert lit("dropout", dropout_placement="torchvision") == ["pool5", "fc6"]
+    assert lit("pool") == ["pool1", "pool2", "pool5"]
+    assert lit("relu") == ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7"]
+    assert lit("tanh", activation="tanh") == lit("relu")
+    assert lit("input") == ["input"]
+    assert lit(("conv3", "fc8")) == ["conv3", "fc8"]
+    with pytest.raises(ValueError, match="matches no drawn layer"):
+        lit("dropout", dropout=0.0)  # no dropout left to highlight
+    with pytest.raises(ValueError, match=r"\['conv9'\]"):
+        lit("conv9")
