@@ -1,0 +1,112 @@
+"""What the scorecard says about the paper's ideas, as the chapters show it.
+
+:mod:`alexnet_lib.scorecard` reads the records and does the statistics; this module puts
+them the way a chapter needs them: each row's paired difference from the baseline in
+points with its 95% interval, what the paper predicted for that row, and whether the
+interval bears the prediction out (:func:`outcome`), with the command that makes the
+records when a row has none yet. Nothing here types a number: every value comes from the
+records under ``data/records/quick-cpu/scorecard/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .ablations import ROWS
+from .scorecard import UNRESOLVED, find_scorecard, load_runs, paired_difference, verdict
+
+SWEEP_COMMAND = ("python benchmarks/ablations.py --profile quick --seeds 0 1 2 "
+                 "--out data/records/quick-cpu/scorecard")
+MEASURES = {"single_top1": "test top-1", "ten_crop_top1": "ten-crop top-1",
+            "gap": "train - test gap"}
+
+# row -> (the idea the row takes away, the measure the paper's claim is about, the sign
+# the paper predicts for row minus baseline: -1 lower, +1 higher, None no claim). The
+# ingredients' claims are about accuracy, except dropout's and augmentation's: the paper
+# says that without them the network overfits, which chapter 6's gap measures.
+IDEAS: dict[str, tuple[str, str, int | None]] = {
+    "tanh": ("ReLU instead of tanh", "single_top1", -1),
+    "no_lrn": ("local response normalization", "single_top1", -1),
+    "lrn_constant": ("LRN's normalization beyond its constant gain", "single_top1", -1),
+    "no_overlap": ("overlapping pooling", "single_top1", -1),
+    "no_dropout": ("dropout", "gap", +1),
+    "dropout_torchvision": ("dropout on fc6's and fc7's outputs, not their inputs",
+                            "single_top1", None),
+    "no_augment": ("data augmentation", "gap", +1),
+    "no_lighting": ("PCA lighting noise", "single_top1", -1),
+    "shallower": ("depth: five convolutional layers, not four", "single_top1", -1),
+}
+HELD, CONTRADICTED, NO_CLAIM = "held", "contradicted", "no claim to test"
+TOO_FEW, NO_RECORDS = "too few seeds for an interval", "no records yet"
+
+
+def load(folder: str | Path | None = None) -> dict[str, dict[int, dict]]:
+    """``{row: {seed: record}}`` from ``folder`` (default: the CPU scorecard, found from the
+    working folder upwards); empty when the folder does not exist yet."""
+    folder = Path(folder) if folder is not None else find_scorecard()
+    return load_runs(folder) if folder.is_dir() else {}
+
+
+def outcome(diff: dict, expected: int | None) -> str:
+    """Whether a paired difference bears out the paper: HELD (the interval excludes 0 on
+    the side the paper predicts), CONTRADICTED (on the other side), UNRESOLVED (it
+    contains 0), TOO_FEW (one paired seed), NO_RECORDS or NO_CLAIM."""
+    if diff["n"] == 0:
+        return NO_RECORDS
+    if expected is None:
+        return NO_CLAIM
+    if diff["low"] is None:
+        return TOO_FEW
+    if diff["low"] <= 0 <= diff["high"]:
+        return UNRESOLVED
+    return HELD if (diff["mean"] > 0) == (expected > 0) else CONTRADICTED
+
+
+def points(diff: dict) -> str:
+    """A paired difference in points with its interval: "-1.23 (-2.00 to -0.46; n = 3)"."""
+    if diff["mean"] is None:
+        return "n/a"
+    if diff["low"] is None:
+        return f"{100 * diff['mean']:+.2f} (n = 1)"
+    return (f"{100 * diff['mean']:+.2f} ({100 * diff['low']:+.2f} to "
+            f"{100 * diff['high']:+.2f}; n = {diff['n']})")
+
+
+def row_summary(runs: dict[str, dict[int, dict]], row: str,
+                keys=("single_top1",)) -> list[dict]:
+    """One dict per measure in ``keys`` for ``row`` against the baseline: ``row``,
+    ``idea``, ``claim`` (the paper's, from :data:`alexnet_lib.ablations.ROWS`), ``seeds``
+    (the paired ones), ``measure``, ``difference`` (:func:`points`), ``verdict``
+    (:func:`alexnet_lib.scorecard.verdict`) and ``outcome`` (:func:`outcome`, for the
+    measure the paper's claim is about; "" for the other measures)."""
+    idea, claim_key, expected = IDEAS[row]
+    base = runs.get("baseline", {})
+    out = []
+    for key in keys:
+        d = paired_difference(runs.get(row, {}), base, key)
+        out.append(dict(row=row, idea=idea, claim=ROWS[row][0],
+                        seeds=sorted(set(runs.get(row, {})) & set(base)),
+                        measure=MEASURES.get(key, key), difference=points(d),
+                        verdict=verdict(d),
+                        outcome=outcome(d, expected) if key == claim_key else ""))
+    return out
+
+
+def report(runs: dict[str, dict[int, dict]], rows, keys=("single_top1",)) -> str:
+    """What a chapter prints under its scorecard plot: per row and measure the paired
+    difference and the verdict, or that the scorecard has no records for the row yet and
+    the command that makes them."""
+    lines, missing = [], []
+    for row in rows:
+        for s in row_summary(runs, row, keys):
+            if not s["seeds"]:
+                missing.append(row)
+                break
+            lines.append(f"{row:<20} {s['measure']:<17} {s['difference']:<32} {s['verdict']}")
+    if "baseline" not in runs:
+        missing = ["baseline", *missing]
+    if missing:
+        lines.append(f"the scorecard has no paired records for {', '.join(missing)} yet: "
+                     f"from the repository's root, `{SWEEP_COMMAND}` makes them "
+                     f"(hours on a CPU; it resumes where it stopped)")
+    return "\n".join(lines)

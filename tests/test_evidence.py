@@ -1,0 +1,73 @@
+"""What the chapters print from the scorecard (alexnet_lib.evidence)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from alexnet_lib import evidence
+from alexnet_lib.ablations import ROWS
+from alexnet_lib.scorecard import UNRESOLVED
+
+
+def record(top1: float, train: float = 0.9) -> dict:
+    return {"test": {"single_top1": top1, "ten_crop_top1": top1 + 0.01, "train_top1": train},
+            "history": {"epoch": [1, 2], "train_acc": [0.5, 0.8]}}
+
+
+@pytest.fixture
+def runs(tmp_path):
+    values = {"baseline": [(0.80, 0.90), (0.79, 0.90), (0.81, 0.90)],
+              "no_lrn": [(0.78, 0.90), (0.77, 0.90), (0.79, 0.90)],  # 2 points lower
+              "no_lighting": [(0.82, 0.90), (0.81, 0.90), (0.83, 0.90)],  # 2 higher
+              "no_overlap": [(0.81, 0.9), (0.78, 0.9), (0.80, 0.9)],  # noise
+              # no dropout: same test accuracy, a larger train - test gap
+              "no_dropout": [(0.80, 0.95), (0.79, 0.96), (0.81, 0.95)],
+              "tanh": [(0.70, 0.9)]}
+    for row, accs in values.items():
+        for seed, (acc, train) in enumerate(accs):
+            path = tmp_path / "sc" / row / f"seed{seed}" / "history.json"
+            path.parent.mkdir(parents=True)
+            path.write_text(json.dumps(record(acc, train)))
+    return evidence.load(tmp_path / "sc")
+
+
+def test_every_row_has_an_idea_and_a_claim_measure():
+    assert set(evidence.IDEAS) == set(ROWS) - {"baseline"}
+    assert all(key in evidence.MEASURES for _, key, _ in evidence.IDEAS.values())
+
+
+def test_outcome_compares_the_interval_with_the_papers_prediction(runs):
+    def outcome(row):
+        return evidence.row_summary(runs, row)[0]["outcome"]
+
+    assert outcome("no_lrn") == evidence.HELD  # the paper predicts lower, and it is
+    assert outcome("no_lighting") == evidence.CONTRADICTED  # resolved, the other way
+    assert outcome("no_overlap") == UNRESOLVED
+    assert outcome("tanh") == evidence.TOO_FEW
+    assert outcome("shallower") == evidence.NO_RECORDS
+    # dropout's claim is about overfitting: the gap, not the test accuracy
+    top1, gap = evidence.row_summary(runs, "no_dropout", ("single_top1", "gap"))
+    assert top1["outcome"] == "" and top1["verdict"] == UNRESOLVED
+    assert gap["outcome"] == evidence.HELD and gap["difference"].startswith("+5.33 (")
+    assert evidence.row_summary(runs, "dropout_torchvision")[0]["outcome"] == (
+        evidence.NO_RECORDS)
+    assert evidence.outcome({"n": 3, "mean": 0.01, "low": 0.005, "high": 0.02}, None) == (
+        evidence.NO_CLAIM)
+
+
+def test_report_prints_the_differences_and_what_makes_missing_records(runs):
+    text = evidence.report(runs, ["no_lrn", "shallower"])
+    first, last = text.splitlines()
+    assert first.startswith("no_lrn") and "-2.00 (-2.00 to -2.00; n = 3)" in first
+    assert "lower than baseline" in first
+    assert "no paired records for shallower" in last and evidence.SWEEP_COMMAND in last
+
+
+def test_no_records_at_all(tmp_path):
+    runs = evidence.load(tmp_path / "nowhere")
+    assert runs == {}
+    text = evidence.report(runs, ["tanh"])
+    assert "no paired records for baseline, tanh yet" in text
+    assert evidence.points({"n": 0, "mean": None, "low": None, "high": None}) == "n/a"
