@@ -11,7 +11,11 @@ that leaves 127.0.0.1 is aborted and recorded. The test checks that
 - every chapter page has the "Launch on Colab" link to its notebook;
 - the widgets of chapters 04, 07 and 10 render (a chapter not written yet is skipped);
 - on chapter 10, choosing another image, then another layer, in the feature-map explorer
-  shows another picture each time: the ``jslink``-ed stacks work with no kernel.
+  shows another picture each time: the ``jslink``-ed stacks work with no kernel;
+- every exercise's hint and answer (MyST ``{dropdown}`` blocks, sphinx-design's
+  ``<details class="sd-dropdown">``) is on the page, one per block in the notebook,
+  collapsed when the page loads and open after a click on its title; the collapsed
+  code cells (``hide-input``) are closed at load too.
 
 Needs /usr/bin/chromium, the Python package playwright and ``_build/widget-js/``:
 ``bash .ci/install-browser.sh`` installs all three. Without them the test is skipped,
@@ -379,4 +383,42 @@ def test_feature_map_explorer_switches_pictures_without_a_kernel(visit):
     for select, index, (i, j) in steps:
         select.select_option(index=index)
         shows(i, j)
+    assert not v.errors, "\n".join(v.errors)
+
+
+DROPDOWN = "```{dropdown}"
+
+
+def dropdowns_in(page: str) -> int:
+    """How many ``{dropdown}`` blocks the notebook's markdown cells hold."""
+    nb = json.loads((BOOK / f"{page}.ipynb").read_text(encoding="utf-8"))
+    return sum("".join(c["source"]).count(DROPDOWN) for c in nb["cells"]
+               if c["cell_type"] == "markdown")
+
+
+DROPDOWN_PAGES = [p for p in NOTEBOOK_PAGES if dropdowns_in(p)]
+
+
+@pytest.mark.parametrize("page", DROPDOWN_PAGES)
+def test_exercise_dropdowns_are_collapsed_and_open_on_click(visit, page):
+    v = visit(page)
+    boxes = v.page.locator("details.sd-dropdown")
+    assert boxes.count() == dropdowns_in(page), (
+        f"{v.url}: {boxes.count()} dropdowns on the page, {dropdowns_in(page)} in the notebook")
+    titles = []
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        body = box.locator(".sd-summary-content")
+        title = box.locator("summary").inner_text().strip()
+        titles.append(title)
+        assert not box.evaluate("d => d.open"), f"{v.url}: dropdown {i} ({title}) is open at load"
+        assert not body.is_visible(), f"{v.url}: dropdown {i} ({title}) shows its text at load"
+        box.locator("summary").click()
+        assert box.evaluate("d => d.open"), f"{v.url}: dropdown {i} ({title}) did not open"
+        body.wait_for(state="visible", timeout=5_000)
+        assert body.inner_text().strip(), f"{v.url}: dropdown {i} ({title}) is empty"
+    assert {"Hint", "Answer"} <= set(titles), titles
+    # the code cells folded with hide-input (the bootstrap, the answers' code) start closed
+    hidden = v.page.locator("details.hide.above-input")
+    assert all(not hidden.nth(i).evaluate("d => d.open") for i in range(hidden.count()))
     assert not v.errors, "\n".join(v.errors)
