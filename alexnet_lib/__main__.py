@@ -4,6 +4,12 @@
     python -m alexnet_lib train --profile quick --set model.lrn=none --seed 1 --out runs/x
     python -m alexnet_lib evaluate --checkpoint runs/smoke/checkpoint.pt
 
+The paper's network on photographs (``folder_train``), on one GPU or, data-parallel, many:
+
+    python -m alexnet_lib train --model alexnet --data imagenette:data/imagenette --out runs/x
+    torchrun --nproc-per-node 8 -m alexnet_lib train --model alexnet \
+        --data imagefolder:/data/ILSVRC2012 --out runs/imagenet
+
 ``train`` resumes from ``OUT/checkpoint.pt`` when one from the same run is there, so an
 interrupted run (Ctrl-C, a lost Colab session) loses at most one epoch.
 """
@@ -21,6 +27,8 @@ from .checkpoint import load_checkpoint
 from .config import PROFILES, default_profile_name, get_profile
 from .data import load_cifar10
 from .errors import UserError
+from .folder_data import parse_data_spec
+from .folder_train import MODELS, folder_config, run_folder_training
 from .metrics import evaluate
 from .run import run_training
 from .train import default_device
@@ -42,7 +50,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alexnet_lib",
                                      description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    tr = sub.add_parser("train", help="train AlexNetCIFAR with a profile and test it")
+    tr = sub.add_parser("train", help="train AlexNetCIFAR with a profile, or the paper's "
+                                      "AlexNet on photographs, and test it")
     tr.add_argument("--profile", choices=sorted(PROFILES), default=None,
                     help=f"run size (default: {default_profile_name()}, from ALEXNET_PROFILE "
                          "or the hardware)")
@@ -52,7 +61,12 @@ def main(argv=None) -> int:
                          "recipe.epochs=2 (repeatable)")
     tr.add_argument("--out", type=Path, required=True,
                     help="folder for checkpoint.pt and history.json")
-    tr.add_argument("--data", default="data", help="folder holding cifar-10-batches-py/")
+    tr.add_argument("--data", default="data",
+                    help="folder holding cifar-10-batches-py/, or imagefolder:DIR (DIR/train/"
+                         "<class>/*.JPEG and DIR/val/<class>/*.JPEG) or imagenette:DIR")
+    tr.add_argument("--model", choices=sorted(MODELS), default=None,
+                    help="alexnet: the paper's 227x227 network (photographs only); "
+                         "alexnet-cifar: AlexNetCIFAR (default for CIFAR-10)")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if present)")
     tr.add_argument("--no-download", action="store_true", help="never download CIFAR-10")
@@ -71,7 +85,16 @@ def main(argv=None) -> int:
             parser.error(f"--device {args.device}: {err}")
 
     try:
+        folder = parse_data_spec(args.data) if args.command == "train" else None
+        if folder is not None:
+            if args.profile:
+                parser.error("--profile sizes CIFAR-10 runs; a run on photographs follows "
+                             "the paper's recipe: change it with --set")
+            return train_on_folder(args, *folder)
         if args.command == "train":
+            if args.model == "alexnet":
+                parser.error("--model alexnet takes 227x227 photographs: "
+                             "--data imagefolder:DIR or --data imagenette:DIR")
             config = get_profile(args.profile).replace(seed=args.seed, **dict(args.overrides))
             print(config)
             record = run_training(config, args.out, args.data, download=not args.no_download,
@@ -99,6 +122,24 @@ def main(argv=None) -> int:
         print("\ninterrupted: run the same command again to resume from the last epoch",
               file=sys.stderr)
         return 130
+    return 0
+
+
+def train_on_folder(args, source: str, root: Path) -> int:
+    """``train --data imagefolder:DIR`` (or ``imagenette:DIR``): one process of a run,
+    alone or one of many under ``torchrun``; rank 0 prints."""
+    config = folder_config(args.model or "alexnet", seed=args.seed, **dict(args.overrides))
+    record = run_folder_training(config, args.out, source, root, device=args.device,
+                                 download=not args.no_download,
+                                 progress=not args.no_progress)
+    if record is not None:
+        t = record["test"]
+        print(f"{record['config']['model']['arch']} on {record['source']}, "
+              f"{record['plan']['world_size']} process(es) on {record['device']} "
+              f"({record['precision']}), {record['wall_seconds']:.0f} s")
+        print(f"val top-1 {t['single_top1']:.2%}  top-5 {t['single_top5']:.2%}  "
+              f"(ten views top-1 {t['ten_crop_top1']:.2%}  top-5 {t['ten_crop_top5']:.2%})")
+        print(f"wrote {args.out / 'checkpoint.pt'} and {args.out / 'history.json'}")
     return 0
 
 

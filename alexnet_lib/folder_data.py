@@ -1,0 +1,328 @@
+"""ImageNet-style photographs for the paper's 227x227 network: folders of JPEGs on disk.
+
+Two sources, both read with torchvision's own datasets:
+
+- ``imagefolder:DIR``: an ILSVRC-2012-style folder, ``DIR/train/<class>/<image>`` and
+  ``DIR/val/<class>/<image>`` (the layout torchvision's reference scripts read; ILSVRC's
+  validation images must first be sorted into class folders);
+- ``imagenette:DIR``: Imagenette, ten easy ImageNet classes (fast.ai), through
+  ``torchvision.datasets.Imagenette`` (downloaded into ``DIR`` where there is internet).
+
+The paper's preprocessing (section 2): rescale each image so its shorter side is 256,
+cut out the central 256x256 patch, subtract the mean. Training (section 4.1) sees random
+227x227 crops of that patch and their horizontal mirrors, with PCA lighting noise; testing
+averages the ten views (four corners, centre, and their mirrors). Here:
+
+- decoding (Pillow; torchvision's own decoders are deprecated from 0.29 in favour of
+  TorchCodec), resizing, cropping and mirroring run per image in DataLoader workers
+  (``torchvision.transforms.v2``), which hand over uint8 tensors;
+- the PCA lighting runs on the training device on whole batches (``augment.pca_lighting``,
+  as the CIFAR-10 path does), and the ten views are cut there too (``augment.ten_crop``);
+- the mean is the **per-channel** mean of the training images (and, with the default
+  ``input_scale="standardized"``, the per-channel std), held by the model's ``Normalize``
+  layer; the paper subtracted a mean *image*. Both are measured on an evenly spaced sample
+  of the training set (``stats_images``), with the RGB covariance whose eigenvectors the
+  lighting noise follows (:func:`image_statistics`).
+
+Every problem a user can fix (a missing or malformed folder, a class folder without
+images, an image that cannot be decoded) raises :class:`FolderDataError` naming the path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+from torchvision.transforms import v2
+
+from .errors import UserError
+
+SOURCES = ("imagefolder", "imagenette")
+# what ImageFolder accepts (torchvision.datasets.folder.IMG_EXTENSIONS), lower case
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+IMAGENETTE_SIZES = ("full", "320px", "160px")
+LAYOUT = "DIR/train/<class>/<image>.JPEG and DIR/val/<class>/<image>.JPEG"
+
+
+class FolderDataError(UserError, RuntimeError):
+    """A data folder or image the user must fix; the message names the path.
+
+    Raised inside a DataLoader worker, the error reaches the main process re-made from a
+    message holding the worker's whole traceback: only its last line is kept here, so the
+    command line still prints one sentence.
+    """
+
+    def __init__(self, message: str):
+        if "Original Traceback" in message:  # re-raised by DataLoader from a worker
+            last = message.rstrip().splitlines()[-1]
+            message = last.partition(f"{type(self).__name__}: ")[2] or last
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class FolderData:
+    """Which photographs, and how they are cut (sections 2 and 4.1)."""
+
+    source: str = "imagefolder"  # or "imagenette"
+    image_size: int = 256  # shorter side rescaled to this, then the central square
+    crop_size: int = 227  # random crops for training; the ten test views
+    flip: bool = True
+    lighting: float = 0.1  # std of the PCA lighting noise; 0 switches it off
+    stats_images: int = 1000  # evenly spaced training images for the mean, std and PCA
+    train_size: int | None = None  # None: every training image; else an even subset
+    val_size: int | None = None
+    workers: int = 4  # DataLoader worker processes (per training process)
+    imagenette_size: str = "320px"  # which Imagenette download: full, 320px or 160px
+    # decode large JPEGs at a reduced size (load_image's draft); off: the paper's full decode
+    draft_decode: bool = False
+
+
+def parse_data_spec(text: str) -> tuple[str, Path] | None:
+    """``"imagefolder:DIR"`` -> ``("imagefolder", Path(DIR))``; None for anything else
+    (a plain folder is the CIFAR-10 root of the CIFAR path)."""
+    source, sep, path = text.partition(":")
+    if not sep or source not in SOURCES:
+        return None
+    if not path:
+        raise FolderDataError(f"--data {text}: give the folder after the colon, "
+                              f"e.g. {source}:data/{source}")
+    return source, Path(path)
+
+
+# ---------------------------------------------------------------------------- images
+
+def load_image(path: str | os.PathLike, draft: int | None = None):
+    """A file's pixels as an RGB PIL image, decoded in full now, or
+    :class:`FolderDataError` naming the file.
+
+    ``draft``: let libjpeg decode a large JPEG straight to a smaller size (a power-of-two
+    fraction, never below ``draft`` pixels on either side), so that a full-size photograph
+    costs less to decode before it is resized to ``draft`` anyway
+    (``benchmarks/jpeg_decode.py`` measures what it saves).
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            if draft:
+                image.draft("RGB", (draft, draft))
+            return image.convert("RGB")  # decodes every pixel here, inside the try
+    except (OSError, ValueError, SyntaxError) as err:
+        raise FolderDataError(
+            f"{path} cannot be read as an image ({type(err).__name__}: {err}); "
+            f"replace or remove the file") from None
+
+
+def image_loader(data: FolderData):
+    """The loader the datasets use: :func:`load_image`, with ``draft`` when asked."""
+    from functools import partial
+
+    return partial(load_image, draft=data.image_size) if data.draft_decode else load_image
+
+
+def paper_resize(image_size: int = 256) -> v2.Compose:
+    """Section 2: shorter side to ``image_size``, then the central square, as a uint8
+    ``(3, image_size, image_size)`` tensor (from a PIL image or a tensor)."""
+    return v2.Compose([v2.Resize(image_size, antialias=True), v2.CenterCrop(image_size),
+                       v2.ToImage()])
+
+
+def train_transform(data: FolderData) -> v2.Compose:
+    """Per image, in a worker: the paper's 256 square, a random 227 crop, a random mirror.
+
+    The PCA lighting comes later, on the device, on whole batches (``TrainAugment``).
+    """
+    steps = [paper_resize(data.image_size), v2.RandomCrop(data.crop_size)]
+    if data.flip:
+        steps.append(v2.RandomHorizontalFlip())
+    return v2.Compose(steps)  # a uint8 tensor: paper_resize ends with ToImage
+
+
+def test_transform(data: FolderData) -> v2.Compose:
+    """The 256 square alone: the centre view and the ten views are cut on the device."""
+    return paper_resize(data.image_size)
+
+
+# ---------------------------------------------------------------------------- folders
+
+def _is_image(name: str) -> bool:
+    return name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def check_split_folder(folder: Path, what: str) -> list[str]:
+    """The class names in ``folder`` (sorted), after checking that it is one: it exists,
+    holds class folders, and every class folder holds at least one image."""
+    if not folder.exists():
+        raise FolderDataError(f"{folder} does not exist; {what}")
+    if not folder.is_dir():
+        raise FolderDataError(f"{folder} is a file, not a folder; {what}")
+    entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    classes = [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+    if not classes:
+        loose = [e.name for e in entries if e.is_file() and _is_image(e.name)]
+        found = (f"it holds {len(loose)} images directly, but no class folders"
+                 if loose else "it holds no class folders")
+        raise FolderDataError(f"{folder} is not a folder of classes: {found}; {what}")
+    for name in classes:
+        has_image = False
+        for _root, _dirs, files in os.walk(folder / name, followlinks=True):
+            if any(_is_image(f) for f in files):
+                has_image = True
+                break
+        if not has_image:
+            raise FolderDataError(
+                f"{folder / name} holds no images ({', '.join(IMAGE_EXTENSIONS)}); "
+                f"every class folder needs at least one, or remove it")
+    return classes
+
+
+def imagenette_folder(root: Path, size: str = "320px") -> Path:
+    """Where ``torchvision.datasets.Imagenette`` keeps (or will put) a download."""
+    if size not in IMAGENETTE_SIZES:
+        raise FolderDataError(f"data.imagenette_size must be one of {IMAGENETTE_SIZES}, "
+                              f"got {size!r}")
+    return Path(root) / {"full": "imagenette2", "320px": "imagenette2-320",
+                         "160px": "imagenette2-160"}[size]
+
+
+def split_folders(source: str, root: Path, data: FolderData,
+                  download: bool = False) -> dict[str, Path]:
+    """``{"train": folder, "val": folder}`` after checking both; downloads Imagenette first
+    when asked and it is not there."""
+    root = Path(root)
+    if source == "imagefolder":
+        base, what = root, f"expected an ImageNet-style folder: {LAYOUT}"
+    elif source == "imagenette":
+        base = imagenette_folder(root, data.imagenette_size)
+        if download and not (base / "train").is_dir():
+            from torchvision.datasets import Imagenette
+
+            Imagenette(root, split="train", size=data.imagenette_size, download=True)
+        what = (f"expected Imagenette ({data.imagenette_size}) under {root}: let torchvision "
+                f"download it (run without --no-download) or unpack "
+                f"{base.name}.tgz from github.com/fastai/imagenette there")
+    else:
+        raise FolderDataError(f"unknown data source {source!r}: one of {', '.join(SOURCES)}")
+    if not root.is_dir():
+        raise FolderDataError(f"{root} does not exist or is not a folder; {what}")
+    folders = {split: base / split for split in ("train", "val")}
+    train_classes = check_split_folder(folders["train"], what)
+    val_classes = check_split_folder(folders["val"], what)
+    if train_classes != val_classes:
+        missing = sorted(set(train_classes) - set(val_classes))
+        extra = sorted(set(val_classes) - set(train_classes))
+        raise FolderDataError(
+            f"{folders['val']} and {folders['train']} hold different classes "
+            f"(missing from val: {missing[:5]}, not in train: {extra[:5]}); both need the "
+            f"same class folders")
+    return folders
+
+
+def even_subset(dataset: Dataset, size: int | None) -> Dataset:
+    """``size`` images spread evenly over the dataset (ImageFolder sorts by class, so every
+    class keeps its share), or the dataset itself."""
+    n = len(dataset)
+    if size is None or size >= n:
+        return dataset
+    if size < 1:
+        raise FolderDataError(f"a subset needs at least one image, got size {size}")
+    return Subset(dataset, [i * n // size for i in range(size)])
+
+
+@dataclass
+class FolderSplits:
+    """The training and validation images of a folder run, with their class names."""
+
+    train: Dataset
+    val: Dataset
+    classes: list[str]
+    folders: dict[str, Path]
+
+    def __repr__(self) -> str:
+        return (f"FolderSplits(train={len(self.train)}, val={len(self.val)}, "
+                f"classes={len(self.classes)})")
+
+
+def load_folder_splits(source: str, root, data: FolderData, download: bool = False
+                       ) -> FolderSplits:
+    """The two splits as torchvision datasets (``ImageFolder``, or ``Imagenette``), decoded
+    with :func:`load_image`, training images through :func:`train_transform` and validation
+    images through :func:`test_transform`."""
+    from torchvision.datasets import ImageFolder, Imagenette
+
+    folders = split_folders(source, Path(root), data, download=download)
+    if source == "imagenette":
+        def make(split, transform):
+            return Imagenette(root, split=split, size=data.imagenette_size,
+                              transform=transform, loader=image_loader(data))
+    else:
+        def make(split, transform):
+            return ImageFolder(folders[split], transform=transform, loader=image_loader(data))
+    train = make("train", train_transform(data))
+    val = make("val", test_transform(data))
+    classes = [c if isinstance(c, str) else c[0] for c in train.classes]
+    return FolderSplits(even_subset(train, data.train_size), even_subset(val, data.val_size),
+                        classes, folders)
+
+
+def with_transform(dataset: Dataset, transform) -> Dataset:
+    """The same images through another transform (a shallow copy; Subsets followed)."""
+    import copy
+
+    if isinstance(dataset, Subset):
+        return Subset(with_transform(dataset.dataset, transform), dataset.indices)
+    clone = copy.copy(dataset)
+    clone.transform = transform
+    if hasattr(clone, "transforms") and clone.transforms is not None:
+        from torchvision.datasets.vision import StandardTransform
+
+        clone.transforms = StandardTransform(transform, getattr(clone, "target_transform", None))
+    return clone
+
+
+# ---------------------------------------------------------------------------- statistics
+
+def _moments(dataset: Dataset, indices: list[int], workers: int) -> torch.Tensor:
+    """float64 ``[count, sum r, sum g, sum b, sum of the 9 products]`` over the pixels of
+    the images at ``indices`` (0..1 scale)."""
+    moments = torch.zeros(13, dtype=torch.float64)
+    if not indices:
+        return moments
+    loader = DataLoader(Subset(dataset, indices), batch_size=16, num_workers=workers)
+    for x, _ in loader:
+        p = x.to(torch.float64).div_(255).transpose(0, 1).reshape(3, -1)
+        moments[0] += p.shape[1]
+        moments[1:4] += p.sum(1)
+        moments[4:] += (p @ p.T).flatten()
+    return moments
+
+
+def image_statistics(dataset: Dataset, data: FolderData, rank: int = 0, world_size: int = 1,
+                     reduce=None) -> dict:
+    """Per-channel mean and std and the RGB covariance's eigenvalues (descending) and
+    eigenvectors (columns), on the 0..1 scale, of ``data.stats_images`` training images
+    spread evenly over ``dataset``, each cut to the paper's 256 square.
+
+    The same numbers ``augment.rgb_pca`` and ``data.channel_stats`` take of CIFAR-10, but
+    from running sums, so no 256x256 image is held longer than its batch. Under
+    data parallelism each process sums its share of the images and ``reduce`` (an
+    all-reduce of a tensor, in place) adds the shares up.
+    """
+    base = with_transform(dataset, paper_resize(data.image_size))
+    n = len(base)
+    k = max(1, min(n, data.stats_images))
+    indices = [i * n // k for i in range(k)][rank::world_size]
+    moments = _moments(base, indices, data.workers)
+    if reduce is not None:
+        reduce(moments)
+    count = moments[0]
+    mean = moments[1:4] / count
+    cov = moments[4:].view(3, 3) / count - torch.outer(mean, mean)
+    cov = cov * count / max(count - 1, 1)  # unbiased, as torch.cov
+    eigvals, eigvecs = torch.linalg.eigh(cov)
+    order = eigvals.argsort(descending=True)
+    return {"images": k, "mean": mean.float(), "std": cov.diagonal().sqrt().float(),
+            "eigvals": eigvals[order].float(), "eigvecs": eigvecs[:, order].float()}
