@@ -34,6 +34,17 @@ ROWS: dict[str, tuple[str, dict]] = {
 }
 
 
+# Rows compared with another row than the baseline: the row a row's seed-s run is paired
+# with, where the one thing switched off is only meaningful at another setting.
+REFERENCES: dict[str, str] = {}
+
+
+def reference(name: str) -> str:
+    """The row that row ``name`` is paired with in the scorecard: "baseline" unless
+    :data:`REFERENCES` names another (the baseline itself is its own reference)."""
+    return REFERENCES.get(name, "baseline")
+
+
 def row_config(base: RunConfig, name: str) -> RunConfig:
     """``base`` with row ``name``'s overrides: the run that row trains (seed and all else kept)."""
     try:

@@ -9,6 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import ablations  # noqa: E402
+import input_scale  # noqa: E402
 import lrn  # noqa: E402
 import pipeline  # noqa: E402
 import provenance  # noqa: E402
@@ -128,3 +129,21 @@ def test_load_memory_benchmark_writes_a_json_record(cifar_root, tmp_path, capsys
     assert set(record["peak_mib"]) == {"imports", "library", "float64 copies"}
     assert all(mib > 0 for mib in record["peak_mib"].values())
     assert "library" in capsys.readouterr().out
+
+
+def test_input_scale_pilot_records_each_candidate_and_its_lrn_damping(cifar_root, tmp_path,
+                                                                      tiny_profile, monkeypatch):
+    monkeypatch.setitem(PROFILES, "quick", tiny_profile.replace(name="quick"))
+    monkeypatch.setattr(input_scale, "PILOT", {"recipe.epochs": 1})
+    out = tmp_path / "pilot"
+    summary = input_scale.main(["--out", str(out), "--data", str(cifar_root), "--candidates",
+                                "standardized_lr0.04", "paper_lr0.004"])
+    assert json.loads((out / "summary.json").read_text()) == summary
+    assert summary["command"].startswith("python benchmarks/input_scale.py")
+    paper = summary["results"]["paper_lr0.004"]
+    assert paper["overrides"]["model.input_scale"] == "paper"
+    assert paper["overrides"]["recipe.lr"] == 0.004
+    assert set(paper["lrn_damped"]) == {"norm1", "norm2"} and len(paper["val_acc"]) == 1
+    record = json.loads((out / "paper_lr0.004" / "history.json").read_text())
+    assert record["config"]["model"]["input_scale"] == "paper"
+    assert not (out / "paper_lr0.004" / "checkpoint.pt").exists()
