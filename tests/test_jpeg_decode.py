@@ -1,0 +1,23 @@
+"""benchmarks/jpeg_decode.py writes a record that says how it was made."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import jpeg_decode  # noqa: E402
+
+
+def test_jpeg_decode_benchmark_writes_a_json_record(tmp_path, capsys):
+    out = tmp_path / "jpeg.json"
+    jpeg_decode.main(["--repeats", "1", "--scale", "0.6", "--out", str(out)])
+    record = json.loads(out.read_text())
+    rows = record["cpu"]["ms_per_image"]
+    assert set(rows) == {"full", "draft", "pre-resized", "pre-resize once"}
+    assert all(ms > 0 for ms in rows.values())
+    assert record["command"].startswith("python benchmarks/jpeg_decode.py --repeats 1")
+    assert record["threads"] == 1 and set(record["photographs"]) == set(jpeg_decode.PHOTOS)
+    assert "ms per image" in capsys.readouterr().out
