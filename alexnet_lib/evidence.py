@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .ablations import ROWS
+from .ablations import ROWS, reference
 from .scorecard import UNRESOLVED, find_scorecard, load_runs, paired_difference, verdict
 
 SWEEP_COMMAND = ("python benchmarks/ablations.py --profile quick --seeds 0 1 2 "
@@ -80,7 +80,7 @@ def row_summary(runs: dict[str, dict[int, dict]], row: str,
     (:func:`alexnet_lib.scorecard.verdict`) and ``outcome`` (:func:`outcome`, for the
     measure the paper's claim is about; "" for the other measures)."""
     idea, claim_key, expected = IDEAS[row]
-    base = runs.get("baseline", {})
+    base = runs.get(reference(row), {})  # the baseline, or the row this one is paired with
     out = []
     for key in keys:
         d = paired_difference(runs.get(row, {}), base, key)

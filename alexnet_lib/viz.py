@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .ablations import reference
 from .augment import TrainAugment
 from .data import CLASSES
 from .images import enlarge, tile_images, to_hwc, to_uint8
@@ -443,7 +444,8 @@ def plot_architectures(alexnet: torch.nn.Module | None, cifar: torch.nn.Module |
 def plot_scorecard(runs: dict[str, dict[int, dict]], rows, keys=("single_top1", "ten_crop_top1"),
                    title: str | None = None):
     """The scorecard rows ``rows`` (``{row: {seed: record}}`` from
-    :func:`alexnet_lib.scorecard.load_runs`) against the baseline: for each row and each
+    :func:`alexnet_lib.scorecard.load_runs`) against the baseline (or the row
+    :func:`alexnet_lib.ablations.reference` pairs them with): for each row and each
     measure in ``keys``, the paired difference in points with its 95% interval (a filled
     marker and a bar), and each seed's own difference (small dots). A row whose bar crosses
     the dashed zero line is not resolved at this scale; with one paired seed there is no
@@ -451,11 +453,12 @@ def plot_scorecard(runs: dict[str, dict[int, dict]], rows, keys=("single_top1", 
     labels = {"single_top1": "test top-1", "ten_crop_top1": "ten-crop top-1",
               "gap": "train - test gap"}
     rows = [r for r in rows if r in runs and r != "baseline"]
-    base = runs.get("baseline", {})
     fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.55 * len(rows) * len(keys)))
     y = 0
     ticks, names = [], []
     for row in reversed(rows):
+        ref = reference(row)  # the baseline, or the row this one is paired with
+        base = runs.get(ref, {})
         for j, key in enumerate(keys):
             d = paired_difference(runs[row], base, key)
             color = f"C{j}"
@@ -474,7 +477,8 @@ def plot_scorecard(runs: dict[str, dict[int, dict]], rows, keys=("single_top1", 
                                                                                "data"),
                             fontsize=7, va="center", color=color)
             ticks.append(y)
-            names.append(f"{row} ({labels.get(key, key)})" if len(keys) > 1 else row)
+            name = row if ref == "baseline" else f"{row} vs {ref}"
+            names.append(f"{name} ({labels.get(key, key)})" if len(keys) > 1 else name)
             y += 1
         y += 0.5
     ax.axvline(0, color="black", ls="--", lw=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 
-from alexnet_lib.ablations import ROWS
+from alexnet_lib.ablations import ROWS, reference
 from alexnet_lib.scorecard import epochs_to, gap, paired_difference, verdict
 
 
@@ -77,7 +77,6 @@ def scorecard(runs: dict[str, dict[int, dict]]) -> str:
     the verdict, epochs to 25% training error (mean over the seeds that reach it) and the
     train - test gap (:func:`gap`, mean over seeds; "n/a" if a record lacks it).
     """
-    base = runs.get("baseline", {})
     lines = ["| row | paper | seeds | test top-1 % | ten-crop top-1 % | vs baseline, paired "
              "(95% CI), points | verdict | epochs to 25% train error | train - test gap |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -89,8 +88,9 @@ def scorecard(runs: dict[str, dict[int, dict]]) -> str:
         if name == "baseline":
             delta, said = "", ""
         else:
-            d = paired_difference(runs[name], base)
-            said = verdict(d)
+            ref = reference(name)  # the baseline, or the row this one is paired with
+            d = paired_difference(runs[name], runs.get(ref, {}))
+            said = verdict(d) + ("" if ref == "baseline" else f" (vs {ref})")
             if d["mean"] is None:
                 delta = "n/a"
             elif d["low"] is None:
