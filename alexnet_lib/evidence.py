@@ -35,6 +35,12 @@ IDEAS: dict[str, tuple[str, str, int | None]] = {
     "no_augment": ("data augmentation", "gap", +1),
     "no_lighting": ("PCA lighting noise", "single_top1", -1),
     "shallower": ("depth: five convolutional layers, not four", "single_top1", -1),
+    # the paper states no accuracy for its input scale against standardized inputs
+    "paper_scale": ("standardized inputs, not the paper's 0..255 scale", "single_top1", None),
+    "paper_scale_no_lrn": ("local response normalization, at the paper's input scale",
+                           "single_top1", -1),
+    "paper_scale_lrn_constant": ("LRN's normalization beyond its constant gain, at the "
+                                 "paper's input scale", "single_top1", -1),
 }
 HELD, CONTRADICTED, NO_CLAIM = "held", "contradicted", "no claim to test"
 TOO_FEW, NO_RECORDS = "too few seeds for an interval", "no records yet"

@@ -116,6 +116,17 @@ def test_ablation_rows_change_one_thing_each():
     assert ablations.row_config(base, "no_dropout").model.dropout == 0.0
     no_augment = ablations.row_config(base, "no_augment").data
     assert (no_augment.crop_padding, no_augment.flip, no_augment.lighting) == (0, False, 0.0)
+    assert ablations.row_config(base, "dropout_torchvision").model.dropout_placement == \
+        "torchvision"
+    assert ablations.row_config(base, "shallower").model.middle_convs == 2
+    # the paper-scale rows: LRN switched off or to its constant gain at the paper's scale,
+    # each paired with the paper-scale row, not with the standardized baseline
+    paper = ablations.row_config(base, "paper_scale")
+    assert paper.model.input_scale == "paper" and paper.recipe.lr < base.recipe.lr
+    for row, lrn in (("paper_scale_no_lrn", "none"), ("paper_scale_lrn_constant", "constant")):
+        assert ablations.row_config(base, row) == paper.replace(**{"model.lrn": lrn})
+        assert ablations.reference(row) == "paper_scale"
+    assert ablations.reference("no_lrn") == ablations.reference("baseline") == "baseline"
     with pytest.raises(SystemExit):
         ablations.main(["--rows", "nonsense"])
 
