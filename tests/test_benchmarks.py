@@ -15,6 +15,7 @@ import pipeline  # noqa: E402
 import provenance  # noqa: E402
 import train_record  # noqa: E402
 
+from alexnet_lib.ablations import reference  # noqa: E402
 from alexnet_lib.config import PROFILES  # noqa: E402
 
 
@@ -123,10 +124,10 @@ def test_ablation_rows_change_one_thing_each():
     # each paired with the paper-scale row, not with the standardized baseline
     paper = ablations.row_config(base, "paper_scale")
     assert paper.model.input_scale == "paper" and paper.recipe.lr < base.recipe.lr
-    for row, lrn in (("paper_scale_no_lrn", "none"), ("paper_scale_lrn_constant", "constant")):
-        assert ablations.row_config(base, row) == paper.replace(**{"model.lrn": lrn})
-        assert ablations.reference(row) == "paper_scale"
-    assert ablations.reference("no_lrn") == ablations.reference("baseline") == "baseline"
+    for row, mode in (("paper_scale_no_lrn", "none"), ("paper_scale_lrn_constant", "constant")):
+        assert ablations.row_config(base, row) == paper.replace(**{"model.lrn": mode})
+        assert reference(row) == "paper_scale"
+    assert reference("no_lrn") == reference("baseline") == "baseline"
     with pytest.raises(SystemExit):
         ablations.main(["--rows", "nonsense"])
 
