@@ -22,6 +22,9 @@ the quick-profile stages are recorded in ``data/records/gpu-h200/``):
 8. ``scorecard-quick``: every row with each of ``--seeds``, all at once, as
    ``benchmarks/ablations.py --seeds`` lays them out (``OUT/scorecard-quick/<row>/seed<s>/``):
    the GPU cross-check of the CPU scorecard.
+9. ``full-seeds``: the ``full`` baseline (the paper's dropout placement, the default model)
+   with each of ``--seeds``, all at once (``OUT/full-seeds/baseline/seed<s>/``): the spread
+   of the full result over seeds.
 
 Each run is one process writing the usual ``history.json`` record (``run_training``, plus
 the commit) under ``OUT/<stage>/<run>/``. A run cut off by its stage's budget leaves
@@ -175,7 +178,7 @@ def pack(out: Path, target: Path | None) -> None:
 
 
 STAGES = ("full", "compile", "pipeline", "candidates", "ablations-quick", "tune-full",
-          "ablations-full", "scorecard-quick")
+          "ablations-full", "scorecard-quick", "full-seeds")
 # what the next device call should run: the quick stages are recorded (data/records/gpu-h200)
 DEFAULT_STAGES = ("full", "compile", "pipeline", "tune-full", "ablations-full")
 
@@ -198,7 +201,7 @@ def main(argv=None) -> None:
     parser.add_argument("--stages", default=",".join(DEFAULT_STAGES),
                         help=f"comma-separated, run in this order: {', '.join(STAGES)}")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2],
-                        help="seeds of the scorecard-quick stage")
+                        help="seeds of the scorecard-quick and full-seeds stages")
     parser.add_argument("--rehearse", action="store_true",
                         help="smoke-sized runs of every stage on this machine (1 epoch each)")
     args = parser.parse_args(argv)
@@ -340,6 +343,15 @@ def main(argv=None) -> None:
             for row, (_, row_over) in ROWS.items():
                 stage.start(out / "scorecard-quick" / row / f"seed{seed}", quick,
                             {**row_over, "seed": seed, **cap})
+        stage.wait()
+        pack(out, args.pack)
+
+    # 9. the full baseline with every seed, all at once
+    if "full-seeds" in stages and left() > 60:
+        stage = Stage("full-seeds", left() - 15, common, threads=1)
+        for seed in args.seeds:
+            stage.start(out / "full-seeds" / "baseline" / f"seed{seed}", full,
+                        {**full_recipe, "seed": seed, **full_cap})
         stage.wait()
         pack(out, args.pack)
 
