@@ -29,7 +29,8 @@ from ablation_tables import scorecard, table  # noqa: E402
 from alexnet_lib.config import PROFILES  # noqa: E402
 
 RECORDS = ROOT / "data" / "records"
-TARGETS = (ROOT / "README.md", ROOT / "book" / "intro.md")
+TARGETS = (ROOT / "README.md", ROOT / "book" / "intro.md",
+           ROOT / "data" / "records" / "README.md")
 
 # (record folder under data/records, profile, what it is, the command that made it: shown
 # for a record that does not name its own command)
