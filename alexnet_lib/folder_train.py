@@ -155,7 +155,8 @@ class Plan:
 
     def describe(self) -> str:
         scale = (f"{self.base_lr:g} x {self.global_batch}/{self.reference_batch}, the linear "
-                 f"scaling rule" if self.lr != self.base_lr else "the paper's rate")
+                 f"scaling rule" if self.lr != self.base_lr
+                 else f"not scaled: the global batch is at most {self.reference_batch}")
         warm = (f", warmed up from {self.base_lr:g} over {self.warmup_epochs} epochs "
                 f"(Goyal et al. 2017)" if self.warmup_epochs else ", no warm-up")
         return (f"{self.world_size} process{'es' if self.world_size > 1 else ''} x batch "

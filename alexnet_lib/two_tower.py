@@ -55,7 +55,8 @@ class TwoTowerAlexNet(nn.Module):
     tensors between the towers."""
 
     def __init__(self, num_classes: int = 1000, dropout: float = 0.5,
-                 devices=("cpu", "cpu"), lrn_scope: str = "tower"):
+                 devices=("cpu", "cpu"), lrn_scope: str = "tower",
+                 input_scale: str = "standardized"):
         super().__init__()
         if lrn_scope not in LRN_SCOPES:
             raise ValueError(f"lrn_scope must be one of {LRN_SCOPES}, got {lrn_scope!r}")
@@ -63,7 +64,7 @@ class TwoTowerAlexNet(nn.Module):
         self.lrn_scope = lrn_scope
         self.num_classes = num_classes
         halves = (num_classes - num_classes // 2, num_classes // 2)
-        self.normalize = Normalize(IMAGENET_MEAN, IMAGENET_STD).to(self.devices[0])
+        self.normalize = Normalize(IMAGENET_MEAN, IMAGENET_STD, input_scale).to(self.devices[0])
         self.towers = nn.ModuleList(Tower(n, dropout) for n in halves)
         for tower, device in zip(self.towers, self.devices, strict=True):
             tower.to(device)
@@ -117,9 +118,8 @@ class TwoTowerAlexNet(nn.Module):
         if model.config["groups"] != 2 or model.config["dropout_placement"] != "paper":
             raise ValueError("from_grouped takes AlexNet(groups=2) with the paper's dropout "
                              f"placement, got {model.config}")
-        if model.config["input_scale"] != "standardized":
-            raise ValueError("from_grouped takes the standardized input scale")
-        net = cls(model.config["num_classes"], model.config["dropout"], devices, lrn_scope)
+        net = cls(model.config["num_classes"], model.config["dropout"], devices, lrn_scope,
+                  model.config["input_scale"])
         convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
         linears = [m for m in model.classifier if isinstance(m, nn.Linear)]
         names = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
