@@ -21,8 +21,7 @@ CHAPTERS = [entry["file"] for entry in TOC["chapters"]
             if (BOOK / f"{entry['file']}.ipynb").is_file()]
 # chapters whose answers are being written in another change; remove a chapter once it has them
 PENDING = {"04_local_response_normalization": "its author adds the answers with chapter 4's "
-                                              "rewrite",
-           "11_one_gpu_to_many": "a new chapter, written in another change"}
+                                              "rewrite"}
 
 
 def exercise_cells(chapter: str) -> list[dict]:
