@@ -20,8 +20,7 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = [entry["file"] for entry in TOC["chapters"]
             if (BOOK / f"{entry['file']}.ipynb").is_file()]
 # chapters whose answers are being written in another change; remove a chapter once it has them
-PENDING = {"04_local_response_normalization": "its author adds the answers with chapter 4's "
-                                              "rewrite"}
+PENDING: dict[str, str] = {}
 
 
 def exercise_cells(chapter: str) -> list[dict]:
