@@ -63,7 +63,6 @@ def layer_activations(model: nn.Module, images: torch.Tensor, layers=None,
     unknown = [name for name in layers if name not in available]
     if unknown:
         raise ValueError(f"unknown layers {unknown}: choose from {list(available)}")
-    device = next(model.parameters()).device
     recorded: dict[str, list[torch.Tensor]] = {name: [] for name in layers}
 
     def recorder(name):
@@ -73,6 +72,15 @@ def layer_activations(model: nn.Module, images: torch.Tensor, layers=None,
         return hook
 
     handles = [available[name].register_forward_hook(recorder(name)) for name in layers]
+    _run_hooked(model, images, handles, batch_size)
+    return {name: torch.cat(recorded[name]) for name in layers}
+
+
+def _run_hooked(model: nn.Module, images: torch.Tensor, handles, batch_size: int) -> None:
+    """Push ``images`` (uint8 or floats in 0..1) through ``model`` in eval mode without
+    gradients, ``batch_size`` at a time, for the forward hooks in ``handles`` to record;
+    then remove the hooks and put the model back in the mode it was in."""
+    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     try:
@@ -84,7 +92,6 @@ def layer_activations(model: nn.Module, images: torch.Tensor, layers=None,
         for handle in handles:
             handle.remove()
         model.train(was_training)
-    return {name: torch.cat(recorded[name]) for name in layers}
 
 
 def as_maps(x: torch.Tensor) -> torch.Tensor:
@@ -125,7 +132,6 @@ def lrn_damping(model: nn.Module, images: torch.Tensor, threshold: float = 0.05,
     """
     layers = {name: m for name, m in named_layers(model).items()
               if isinstance(m, LocalResponseNorm)}
-    device = next(model.parameters()).device
     counts = {name: {"active": 0, "damped": 0, "gains": [], "a": []} for name in layers}
 
     def recorder(name, module):
@@ -143,17 +149,7 @@ def lrn_damping(model: nn.Module, images: torch.Tensor, threshold: float = 0.05,
         return hook
 
     handles = [m.register_forward_hook(recorder(name, m)) for name, m in layers.items()]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, len(images), batch_size):
-                x = images[start : start + batch_size].to(device)
-                model(x.float().div(255) if x.dtype == torch.uint8 else x.float())
-    finally:
-        for handle in handles:
-            handle.remove()
-        model.train(was_training)
+    _run_hooked(model, images, handles, batch_size)
     return {name: {"active": c["active"],
                    "damped": c["damped"] / max(1, c["active"]),
                    "median_gain": float(torch.cat(c["gains"]).median()) if c["gains"] else None,
