@@ -117,28 +117,7 @@ class RunConfig:
 
         An unknown name raises, so a typo in an ablation row cannot pass unnoticed.
         """
-        top, parts = {}, {}
-        for key, value in changes.items():
-            part, _, name = key.partition(".")
-            if name:
-                if part not in _PARTS:
-                    raise ConfigError(f"unknown config part {part!r} in {key!r}: "
-                                     f"one of {', '.join(_PARTS)}")
-                parts.setdefault(part, {})[name] = value
-            else:
-                top[key] = value
-        known = {f.name for f in dataclasses.fields(self)}
-        for key in top:
-            if key not in known:
-                raise ConfigError(f"unknown config field {key!r}: one of {', '.join(known)}")
-        for part, values in parts.items():
-            fields = {f.name for f in dataclasses.fields(_PARTS[part])}
-            for name in values:
-                if name not in fields:
-                    raise ConfigError(f"unknown field {part}.{name}: one of "
-                                     f"{', '.join(sorted(fields))}")
-            top[part] = dataclasses.replace(top.get(part, getattr(self, part)), **values)
-        return dataclasses.replace(self, **top)
+        return replace_dotted(self, _PARTS, changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -212,3 +191,35 @@ def get_profile(name: str | RunConfig | None = None) -> RunConfig:
             f"unknown profile {name!r}: choose one of {', '.join(PROFILES)} "
             f"(set with {ENV_VAR} or --profile)"
         ) from None
+
+
+def replace_dotted(config, parts: dict[str, type], changes: dict):
+    """A copy of the dataclass ``config`` with fields changed by name.
+
+    ``"seed"`` names a top-level field, ``"model.dropout"`` a field of the part ``model``
+    (``parts`` maps each part's name to its dataclass). An unknown name raises
+    ``ConfigError``, so a typo in an ablation row or a CLI override cannot pass unnoticed.
+    Shared by ``RunConfig`` and ``folder_train.FolderRunConfig``.
+    """
+    top, by_part = {}, {}
+    for key, value in changes.items():
+        part, _, name = key.partition(".")
+        if not name:
+            top[key] = value
+            continue
+        if part not in parts:
+            raise ConfigError(f"unknown config part {part!r} in {key!r}: "
+                              f"one of {', '.join(parts)}")
+        by_part.setdefault(part, {})[name] = value
+    known = {f.name for f in dataclasses.fields(config)}
+    for key in top:
+        if key not in known:
+            raise ConfigError(f"unknown config field {key!r}: one of {', '.join(known)}")
+    for part, values in by_part.items():
+        fields = {f.name for f in dataclasses.fields(parts[part])}
+        for name in values:
+            if name not in fields:
+                raise ConfigError(f"unknown field {part}.{name}: one of "
+                                  f"{', '.join(sorted(fields))}")
+        top[part] = dataclasses.replace(top.get(part, getattr(config, part)), **values)
+    return dataclasses.replace(config, **top)

@@ -17,10 +17,6 @@ mirrors, lighting and dropout draw from the run's seed, the epoch and the rank a
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import platform
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,16 +26,16 @@ import torch
 from torch.utils.data import DataLoader, Subset
 from torch.utils.data.distributed import DistributedSampler
 
-from . import __version__
 from . import distributed as dist_
 from .augment import TrainAugment, ten_crop
 from .checkpoint import read_checkpoint, save_checkpoint
-from .config import ModelConfig
+from .config import ModelConfig, replace_dotted
 from .errors import ConfigError
 from .folder_data import FolderData, image_statistics, load_folder_splits
 from .metrics import accuracy
 from .models import build_model, count_parameters
 from .precision import Precision, channels_last_helps, choose_precision
+from .record import environment, write_json_atomically
 from .rng import stream_seed
 from .train import NonFiniteLossError, device_name, make_optimizer, train_step
 
@@ -91,28 +87,7 @@ class FolderRunConfig:
     def replace(self, **changes) -> FolderRunConfig:
         """A copy with fields changed by name (``**{"recipe.epochs": 2}``); an unknown
         name raises, as ``RunConfig.replace`` does."""
-        top, parts = {}, {}
-        for key, value in changes.items():
-            part, _, name = key.partition(".")
-            if not name:
-                top[key] = value
-                continue
-            if part not in _PARTS:
-                raise ConfigError(f"unknown config part {part!r} in {key!r}: "
-                                  f"one of {', '.join(_PARTS)}")
-            parts.setdefault(part, {})[name] = value
-        known = {f.name for f in dataclasses.fields(self)}
-        for key in top:
-            if key not in known:
-                raise ConfigError(f"unknown config field {key!r}: one of {', '.join(known)}")
-        for part, values in parts.items():
-            fields = {f.name for f in dataclasses.fields(_PARTS[part])}
-            for name in values:
-                if name not in fields:
-                    raise ConfigError(f"unknown field {part}.{name}: one of "
-                                      f"{', '.join(sorted(fields))}")
-            top[part] = dataclasses.replace(top.get(part, getattr(self, part)), **values)
-        return dataclasses.replace(self, **top)
+        return replace_dotted(self, _PARTS, changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -223,19 +198,6 @@ def _eval_loader(dataset, batch_size: int, workers: int, world: dist_.World) -> 
 
 
 # ---------------------------------------------------------------------------- training
-
-def write_json_atomically(path: Path, record: dict) -> None:
-    """Write ``record`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(record, indent=2) + "\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
 
 def run_folder_training(config: FolderRunConfig, out, source: str, root, *,
                         device=None, download: bool = True, progress: bool = True,
@@ -418,14 +380,8 @@ def _run(config, out, source, splits, world, started, progress, callback, log):
         "plan": dataclasses.asdict(plan),
         "history": history,
         "test": test,  # on the validation split, as the paper reports ILSVRC-2012
-        "device": device_name(device),
-        "precision": precision.name,
-        "torch": torch.__version__,
-        "alexnet_lib": __version__,
-        "python": platform.python_version(),
-        "resumed": resumed,
-        "train_seconds": sum(history["seconds"]),
-        "wall_seconds": time.perf_counter() - started,
+        **environment(device, precision.name, resumed=resumed,
+                      epoch_seconds=history["seconds"], started=started),
     }
     write_json_atomically(out / "history.json", record)
     return record

@@ -8,21 +8,19 @@ results and where it ran. ``python -m alexnet_lib train`` and ``benchmarks/`` ca
 
 from __future__ import annotations
 
-import json
-import platform
 import time
 from pathlib import Path
 
 import torch
 
-from . import __version__
 from .config import RunConfig, get_profile
 from .data import load_splits
 from .inspection import lrn_damping
 from .metrics import evaluate
 from .models import count_parameters
 from .precision import choose_precision
-from .train import default_device, device_name, fit
+from .record import environment, write_json_atomically
+from .train import default_device, fit
 
 
 def run_training(config: RunConfig | str, out: str | Path, data_root: str | Path = "data", *,
@@ -66,17 +64,9 @@ def run_training(config: RunConfig | str, out: str | Path, data_root: str | Path
         "history": history,
         "test": test,
         "lrn_damping": damping,
-        "device": device_name(device),
-        "precision": precision.name,
-        "torch": torch.__version__,
-        "alexnet_lib": __version__,
-        "python": platform.python_version(),
-        "resumed": resumed,
-        "train_seconds": sum(history["seconds"]),
-        "wall_seconds": time.perf_counter() - started,
+        **environment(device, precision.name, resumed=resumed,
+                      epoch_seconds=history["seconds"], started=started),
         **(extra or {}),
     }
-    tmp = out / "history.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(out / "history.json")
+    write_json_atomically(out / "history.json", record)
     return record

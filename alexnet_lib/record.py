@@ -1,0 +1,53 @@
+"""What every run record says about where and how it ran, and how a record is written.
+
+``run.run_training`` (CIFAR-10) and ``folder_train.train_folder`` (ImageFolder, Imagenette)
+write different results but the same provenance: the device, the precision, the versions,
+whether the run resumed from a checkpoint, and its time. Both take it from
+:func:`environment` and write with :func:`write_json_atomically`, so a reader of
+``data/records/`` finds the same keys in every record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from . import __version__
+from .train import device_name
+
+
+def environment(device, precision: str, *, resumed: bool, epoch_seconds: list[float],
+                started: float) -> dict:
+    """The record's provenance keys. ``started`` is the ``time.perf_counter()`` at the start
+    of the run; ``epoch_seconds`` the history's per-epoch training times (all epochs,
+    those of a resumed run's earlier process included)."""
+    return {
+        "device": device_name(device),
+        "precision": precision,
+        "torch": torch.__version__,
+        "alexnet_lib": __version__,
+        "python": platform.python_version(),
+        "resumed": resumed,
+        "train_seconds": sum(epoch_seconds),
+        "wall_seconds": time.perf_counter() - started,
+    }
+
+
+def write_json_atomically(path: str | Path, record: dict) -> None:
+    """Write ``record`` to ``path`` through a temporary file and a rename, so an interrupted
+    write never leaves a half record where a finished one is expected."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(record, indent=2) + "\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
