@@ -116,3 +116,52 @@ def report(runs: dict[str, dict[int, dict]], rows, keys=("single_top1",)) -> str
                      f"from the repository's root, `{SWEEP_COMMAND}` makes them "
                      f"(hours on a CPU; it resumes where it stopped)")
     return "\n".join(lines)
+
+
+# the LRN rows that chapter 4 reads together: (LRN off, LRN's constant gain alone)
+LRN_PAIRS = {"standardized": ("no_lrn", "lrn_constant"),
+             "paper": ("paper_scale_no_lrn", "paper_scale_lrn_constant")}
+
+
+def lrn_reading(runs: dict[str, dict[int, dict]], scale: str = "standardized") -> str:
+    """Chapter 4's question, decided by the intervals: is what LRN does at this input scale
+    its normalization or only its constant rescaling by k^-beta?
+
+    ``no_lrn`` (LRN off) says whether LRN matters at all; ``lrn_constant`` (its gain kept,
+    the normalization removed) says whether the normalization adds anything to the gain.
+    Each is paired with its reference (the baseline, or ``paper_scale`` at the paper's
+    scale). "Not resolved" is never read as "equal": it says what the records cannot show.
+    """
+    off, gain = LRN_PAIRS[scale]
+    reading = {}
+    for row in (off, gain):
+        d = paired_difference(runs.get(row, {}), runs.get(reference(row), {}), "single_top1")
+        reading[row] = (outcome(d, IDEAS[row][2]), points(d))
+    (off_outcome, off_points), (gain_outcome, gain_points) = reading[off], reading[gain]
+    where = f"{scale} inputs"
+    if off_outcome in (NO_RECORDS, TOO_FEW):
+        return (f"{where}: `{off}` has {off_outcome} ({off_points}), so whether LRN matters "
+                f"at this scale is not known yet")
+    if off_outcome == UNRESOLVED:
+        return (f"{where}: switching LRN off is not resolved at this scale ({off_points}); "
+                f"with no effect shown, there is nothing to split into rescaling and "
+                f"normalization")
+    if off_outcome == CONTRADICTED:
+        return (f"{where}: switching LRN off *raises* test top-1 ({off_points}); LRN costs "
+                f"accuracy here")
+    # LRN off costs accuracy: is it the normalization or the gain?
+    if gain_outcome in (NO_RECORDS, TOO_FEW):
+        return (f"{where}: switching LRN off costs accuracy ({off_points}); the control "
+                f"`{gain}` has {gain_outcome} ({gain_points}), so rescaling and "
+                f"normalization are not separated yet")
+    if gain_outcome == UNRESOLVED:
+        return (f"{where}: switching LRN off costs accuracy ({off_points}), but keeping "
+                f"only its constant gain is not resolved from LRN ({gain_points}): the "
+                f"records show no benefit of the normalization beyond the rescaling")
+    if gain_outcome == HELD:
+        return (f"{where}: switching LRN off costs accuracy ({off_points}), and its "
+                f"constant gain alone costs accuracy too ({gain_points}): the "
+                f"normalization adds something beyond the rescaling")
+    return (f"{where}: switching LRN off costs accuracy ({off_points}), and its constant "
+            f"gain alone does *better* than LRN ({gain_points}): the normalization costs "
+            f"accuracy here and the gain carries LRN's benefit")

@@ -71,3 +71,44 @@ def test_no_records_at_all(tmp_path):
     text = evidence.report(runs, ["tanh"])
     assert "no paired records for baseline, tanh yet" in text
     assert evidence.points({"n": 0, "mean": None, "low": None, "high": None}) == "n/a"
+
+
+def _runs_from(tmp_path, values):
+    for row, accs in values.items():
+        for seed, acc in enumerate(accs):
+            path = tmp_path / "lrn" / row / f"seed{seed}" / "history.json"
+            path.parent.mkdir(parents=True)
+            path.write_text(json.dumps(record(acc)))
+    return evidence.load(tmp_path / "lrn")
+
+
+BASE = [0.80, 0.79, 0.81]
+LOWER = [0.78, 0.77, 0.79]  # two points below, every seed
+
+
+@pytest.mark.parametrize("values, says", [
+    ({"baseline": BASE}, "not known yet"),
+    ({"baseline": BASE, "no_lrn": [0.78]}, "not known yet"),
+    ({"baseline": BASE, "no_lrn": [0.81, 0.78, 0.80]}, "not resolved at this scale"),
+    ({"baseline": BASE, "no_lrn": [0.82, 0.81, 0.83]}, "LRN costs accuracy here"),
+    ({"baseline": BASE, "no_lrn": LOWER}, "not separated yet"),
+    ({"baseline": BASE, "no_lrn": LOWER, "lrn_constant": [0.81, 0.78, 0.80]},
+     "no benefit of the normalization beyond the rescaling"),
+    ({"baseline": BASE, "no_lrn": LOWER, "lrn_constant": [0.785, 0.775, 0.795]},
+     "adds something beyond the rescaling"),
+    ({"baseline": BASE, "no_lrn": LOWER, "lrn_constant": [0.82, 0.81, 0.83]},
+     "the gain carries LRN's benefit"),
+])
+def test_lrn_reading_follows_the_intervals(tmp_path, values, says):
+    assert says in evidence.lrn_reading(_runs_from(tmp_path, values))
+
+
+def test_lrn_reading_at_the_papers_scale_pairs_with_paper_scale(tmp_path):
+    # paper_scale far below the baseline must not matter: the rows pair with paper_scale
+    runs = _runs_from(tmp_path, {"baseline": BASE, "paper_scale": [0.70, 0.69, 0.71],
+                                 "paper_scale_no_lrn": [0.68, 0.67, 0.69],
+                                 "paper_scale_lrn_constant": [0.71, 0.68, 0.70]})
+    text = evidence.lrn_reading(runs, "paper")
+    assert text.startswith("paper inputs:")
+    assert "no benefit of the normalization beyond the rescaling" in text
+    assert "-2.00 (" in text
