@@ -163,3 +163,15 @@ def test_bootstrap_is_collapsed_in_the_html(path):
     """The bootstrap is plumbing: the page shows its banner and a "show code" toggle."""
     first = code_cells(read_notebook(path))[0]
     assert "hide-input" in first["metadata"].get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_banner_matches_the_expected_minutes_in_the_source(path):
+    """Changing a chapter's expected minutes without re-executing it would leave a banner
+    that the code no longer prints."""
+    first = code_cells(read_notebook(path))[0]
+    match = re.search(rf'"{STORED_PROFILE}":\s*([0-9.]+)', source(first))
+    assert match, "setup_chapter names the stored profile's minutes"
+    banner = "".join("".join(o.get("text", "")) for o in first["outputs"])
+    assert f"about {float(match.group(1)):g} min for this chapter" in banner, (
+        "re-execute the chapter (make outputs, or the one chapter, see the README)")
