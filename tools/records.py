@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ablation_tables import scorecard, table  # noqa: E402
 
+from alexnet_lib import evidence  # noqa: E402
 from alexnet_lib.config import PROFILES  # noqa: E402
 
 RECORDS = ROOT / "data" / "records"
@@ -215,7 +216,10 @@ def scorecard_block(records: Path = RECORDS, spec: tuple = SCORECARD_CPU) -> str
             f"to 25% training error: Figure 1's measure, on the batches as trained, mean over "
             f"the seeds that reach it. {GAP_NOTE}"
             f"{GAP_NA if any('train_top1' not in r['test'] for r in every) else ''}")
-    return head + "\n\n" + scorecard(runs)
+    # chapter 4's reading of the two LRN rows together, decided by code from the intervals
+    reading = "\n".join(f"- {evidence.lrn_reading(runs, scale)}" for scale in evidence.LRN_PAIRS)
+    return (head + "\n\n" + scorecard(runs) + "\n\nLRN read with its constant-gain control "
+            "(`alexnet_lib.evidence.lrn_reading`):\n\n" + reading)
 
 
 def pipeline_block(records: Path = RECORDS) -> str:
