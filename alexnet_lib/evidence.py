@@ -93,7 +93,7 @@ def row_summary(runs: dict[str, dict[int, dict]], row: str,
         out.append(dict(row=row, idea=idea, claim=ROWS[row][0],
                         seeds=sorted(set(runs.get(row, {})) & set(base)),
                         measure=MEASURES.get(key, key), difference=points(d),
-                        verdict=verdict(d),
+                        verdict=verdict(d, reference(row)),
                         outcome=outcome(d, expected) if key == claim_key else ""))
     return out
 

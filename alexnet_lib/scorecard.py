@@ -101,10 +101,11 @@ def paired_difference(row: dict[int, dict], base: dict[int, dict],
     return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
 
 
-def verdict(diff: dict) -> str:
-    """What the interval says: resolved (higher / lower than the baseline) or not."""
+def verdict(diff: dict, reference: str = "baseline") -> str:
+    """What the interval says: resolved (higher / lower than ``reference``, the row the
+    difference was taken against) or not."""
     if diff["low"] is None:
         return "one paired seed: no interval" if diff["n"] else "no paired seed"
     if diff["low"] <= 0 <= diff["high"]:
         return UNRESOLVED
-    return "higher than baseline" if diff["low"] > 0 else "lower than baseline"
+    return f"higher than {reference}" if diff["low"] > 0 else f"lower than {reference}"

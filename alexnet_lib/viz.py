@@ -473,7 +473,7 @@ def plot_scorecard(runs: dict[str, dict[int, dict]], rows, keys=("single_top1", 
                                 fmt="o", color=color, capsize=3)
                 else:
                     ax.plot(100 * d["mean"], y, "o", mfc="white", color=color)
-                ax.annotate(f"n={d['n']}: {verdict(d)}", (1.01, y), xycoords=("axes fraction",
+                ax.annotate(f"n={d['n']}: {verdict(d, ref)}", (1.01, y), xycoords=("axes fraction",
                                                                                "data"),
                             fontsize=7, va="center", color=color)
             ticks.append(y)

@@ -112,3 +112,11 @@ def test_lrn_reading_at_the_papers_scale_pairs_with_paper_scale(tmp_path):
     assert text.startswith("paper inputs:")
     assert "no benefit of the normalization beyond the rescaling" in text
     assert "-2.00 (" in text
+
+
+def test_report_names_the_row_a_paper_scale_row_is_paired_with(tmp_path):
+    runs = _runs_from(tmp_path, {"baseline": BASE, "paper_scale": [0.70, 0.69, 0.71],
+                                 "paper_scale_no_lrn": [0.68, 0.67, 0.69]})
+    line = evidence.report(runs, ["paper_scale_no_lrn"])
+    assert line.endswith("lower than paper_scale"), line
+    assert "lower than baseline" in evidence.report(runs, ["paper_scale"])

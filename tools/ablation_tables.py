@@ -90,7 +90,7 @@ def scorecard(runs: dict[str, dict[int, dict]]) -> str:
         else:
             ref = reference(name)  # the baseline, or the row this one is paired with
             d = paired_difference(runs[name], runs.get(ref, {}))
-            said = verdict(d) + ("" if ref == "baseline" else f" (vs {ref})")
+            said = verdict(d, ref)
             if d["mean"] is None:
                 delta = "n/a"
             elif d["low"] is None:
