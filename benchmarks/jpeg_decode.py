@@ -164,8 +164,13 @@ def main(argv=None) -> dict:
     rows = record["cpu"]["ms_per_image"]
     for name, ms in rows.items():
         print(f"{name:>16}: {ms:6.2f} ms per image")
-    print(f"pre-resizing pays for itself after {record['cpu']['break_even_epochs']:.2f} epochs; "
-          f"then each epoch decodes {record['cpu']['full_over_pre_resized']:.1f}x faster")
+    cpu = record["cpu"]
+    if cpu["break_even_epochs"] is None:  # a busy machine or tiny photographs: no saving seen
+        print(f"pre-resized decoding was not faster here ({cpu['full_over_pre_resized']:.2f}x); "
+              "re-run on an idle machine with more --repeats")
+    else:
+        print(f"pre-resizing pays for itself after {cpu['break_even_epochs']:.2f} epochs; "
+              f"then each epoch decodes {cpu['full_over_pre_resized']:.1f}x faster")
     if isinstance(record["gpu"], dict):
         print(f"GPU decode ({record['gpu']['device']}): {record['gpu']['ms_per_image']:.3f} ms "
               f"per image in batches of {record['gpu']['batch']}")

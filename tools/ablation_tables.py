@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 
 from alexnet_lib.ablations import ROWS, reference
+from alexnet_lib.evidence import points
 from alexnet_lib.scorecard import epochs_to, gap, paired_difference, verdict
 
 
@@ -91,13 +92,7 @@ def scorecard(runs: dict[str, dict[int, dict]]) -> str:
             ref = reference(name)  # the baseline, or the row this one is paired with
             d = paired_difference(runs[name], runs.get(ref, {}))
             said = verdict(d, ref)
-            if d["mean"] is None:
-                delta = "n/a"
-            elif d["low"] is None:
-                delta = f"{100 * d['mean']:+.2f} (n = 1)"
-            else:
-                delta = (f"{100 * d['mean']:+.2f} ({100 * d['low']:+.2f} to "
-                         f"{100 * d['high']:+.2f}; n = {d['n']})")
+            delta = points(d)
         gaps = [gap(r) for r in records]
         g = "n/a" if None in gaps else f"{100 * statistics.fmean(gaps):+.2f} points"
         lines.append(f"| {name} | {claim(name)} | {', '.join(map(str, seeds))} | "
