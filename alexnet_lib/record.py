@@ -22,6 +22,18 @@ from . import __version__
 from .train import device_name
 
 
+def cpu_model() -> str:
+    """The processor's name, so CPU timings in a record say what they were measured on
+    ("AMD EPYC ..." from /proc/cpuinfo on Linux; what ``platform`` knows elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
 def environment(device, precision: str, *, resumed: bool, epoch_seconds: list[float],
                 started: float) -> dict:
     """The record's provenance keys. ``started`` is the ``time.perf_counter()`` at the start
@@ -29,6 +41,7 @@ def environment(device, precision: str, *, resumed: bool, epoch_seconds: list[fl
     those of a resumed run's earlier process included)."""
     return {
         "device": device_name(device),
+        "cpu": cpu_model(),  # the host's, also for GPU runs: data loading runs there
         "precision": precision,
         "torch": torch.__version__,
         "alexnet_lib": __version__,

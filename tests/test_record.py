@@ -19,7 +19,8 @@ def test_environment_sums_epochs_and_names_the_device():
     assert env["wall_seconds"] >= 2.0
     assert env["device"].startswith("cpu (") and env["precision"] == "bf16"
     assert env["resumed"] is True
-    assert set(env) == {"device", "precision", "torch", "alexnet_lib", "python", "resumed",
+    assert env["cpu"] and env["cpu"] == record.cpu_model()
+    assert set(env) == {"device", "cpu", "precision", "torch", "alexnet_lib", "python", "resumed",
                         "train_seconds", "wall_seconds"}
 
 
