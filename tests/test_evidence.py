@@ -120,3 +120,21 @@ def test_report_names_the_row_a_paper_scale_row_is_paired_with(tmp_path):
     line = evidence.report(runs, ["paper_scale_no_lrn"])
     assert line.endswith("lower than paper_scale"), line
     assert "lower than baseline" in evidence.report(runs, ["paper_scale"])
+
+
+@pytest.mark.parametrize("values, says", [
+    # paired differences -0.7, -0.3, -0.4 points: an interval around the paper's -0.4
+    ({"baseline": BASE, "no_overlap": [0.793, 0.787, 0.806]}, "cannot rule out"),
+    # +0.1 points on every seed: a tight interval that excludes -0.4
+    ({"baseline": BASE, "no_overlap": [0.801, 0.791, 0.811]}, "did not show"),
+    ({"baseline": BASE, "no_overlap": [0.801]}, "one paired seed"),
+    ({"baseline": BASE}, "no paired records"),
+])
+def test_against_papers_size_says_whether_the_interval_holds_it(tmp_path, values, says):
+    text = evidence.against_papers_size(_runs_from(tmp_path, values), "no_overlap")
+    assert says in text and "-0.40 points" in text
+
+
+def test_papers_sizes_are_for_rows_with_a_claim_on_top1():
+    for row, size in evidence.PAPER_SIZES.items():
+        assert evidence.IDEAS[row][1] == "single_top1" and size * evidence.IDEAS[row][2] > 0
