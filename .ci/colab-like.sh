@@ -79,6 +79,9 @@ if [ "${COLAB_LIKE_CHAPTERS:-0}" = 1 ]; then
   # In Colab a chapter's kernel starts in /content, where the bootstrap's DATA_ROOT is
   # "data": give it this checkout's data/ there.
   ln -s "$ROOT/data" book/data
+  # The installed package is not next to the repository, so the scorecard's records
+  # (alexnet_lib.book.scorecard.records_folder) are named: this checkout's data/records.
+  export ALEXNET_RECORDS="$ROOT/data/records"
   # google.colab as the chapters see it: a module that is already imported when the
   # kernel starts (Colab imports it at start-up; the bootstrap only checks sys.modules).
   mkdir -p fake/google/colab ipython/profile_default/startup

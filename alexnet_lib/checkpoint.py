@@ -8,14 +8,13 @@ code, and anything that is not one of ours gets one sentence naming the file.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .atomic import write_atomically
 from .errors import UserError
 from .models import build_model
 
@@ -42,15 +41,7 @@ def save_checkpoint(path, model, optimizer=None, epoch: int = 0, history=None, c
         "config": config or {},
         **extra,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return write_atomically(path, lambda tmp: torch.save(state, tmp))
 
 
 def _first_line(err: BaseException) -> str:

@@ -1,9 +1,11 @@
 """One description of a run: the model, the data and the recipe, and the named run sizes.
 
-A :class:`RunConfig` is frozen and complete: it builds the model (:meth:`RunConfig.build_model`),
-says which data to load, and carries the recipe ``fit`` follows. It is written whole into
-every record and checkpoint, so a record never contradicts itself, and an ablation row is
-a set of named overrides of it (``config.replace(**{"model.lrn": "none"})``).
+A :class:`RunConfig` is frozen, complete and checked when it is built: every field has a
+type and a range, and a value outside them is one :class:`~alexnet_lib.errors.ConfigError`
+naming the field, before any data loads. It is written whole into every record and
+checkpoint, and an ablation row is a set of named overrides of it
+(``config.replace(**{"model.lrn": "none"})``). ``models.build_model(config)`` builds its
+model; this module imports neither torch nor the models, so anything may import it.
 
 One knob picks the size of every experiment, ``ALEXNET_PROFILE=smoke|quick|full``:
 
@@ -11,20 +13,58 @@ One knob picks the size of every experiment, ``ALEXNET_PROFILE=smoke|quick|full`
 - ``quick``: a CPU without a GPU; results that mean something, in minutes.
 - ``full``: the real run on a GPU: the whole training set and the full schedule.
 
-The default is ``full`` where CUDA is available, else ``quick``.
+and ``paper`` is the paper's own recipe for its 227x227 network on photographs (section
+5). The default (``precision.default_profile_name``) is ``full`` where CUDA is available,
+else ``quick``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
+import math
+import typing
 from dataclasses import dataclass, field
-
-import torch
 
 from .errors import ConfigError
 
-ENV_VAR = "ALEXNET_PROFILE"
+CHOICES = {
+    "arch": ("AlexNetCIFAR", "AlexNet"),
+    "activation": ("relu", "tanh", "sigmoid"),
+    "lrn": ("paper", "constant", "none"),
+    "dropout_placement": ("paper", "torchvision"),
+    "input_scale": ("standardized", "paper"),
+    "init": ("kaiming", "paper"),
+    "source": ("cifar10", "imagefolder", "imagenette"),
+    "imagenette_size": ("full", "320px", "160px"),
+    "schedule": ("warmup_linear", "plateau"),
+    "precision": ("auto", "bf16", "fp16", "fp32"),
+}
+CIFAR10_TRAIN, CIFAR10_TEST, CIFAR10_CLASSES = 50_000, 10_000, 10
+
+
+def _check(part: str, name: str, ok: bool, value, allowed: str) -> None:
+    if not ok:
+        raise ConfigError(f"{part}.{name}={value!r} is not allowed: {allowed}")
+
+
+def _check_fields(obj, part: str) -> None:
+    """Types first (a bool is not a number here), then the choices."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value, kind = getattr(obj, f.name), hints[f.name]
+        optional = type(None) in typing.get_args(kind)
+        base = next((a for a in typing.get_args(kind) if a is not type(None)), kind)
+        if value is None and optional:
+            continue
+        if base is float and isinstance(value, int) and not isinstance(value, bool):
+            object.__setattr__(obj, f.name, float(value))
+            value = float(value)
+        if not isinstance(value, base) or (base is not bool and isinstance(value, bool)):
+            what = f"{base.__name__}{' or None' if optional else ''}"
+            raise ConfigError(f"{part}.{f.name}={value!r} is not allowed: it takes a {what}")
+        if f.name in CHOICES:
+            _check(part, f.name, value in CHOICES[f.name], value,
+                   f"one of {', '.join(CHOICES[f.name])}")
 
 
 @dataclass(frozen=True)
@@ -48,24 +88,84 @@ class ModelConfig:
     init: str = "kaiming"  # or "paper": N(0, 0.01) weights, biases of 1 (section 5)
     num_classes: int = 10
 
+    def __post_init__(self):
+        _check_fields(self, "model")
+        _check("model", "width", self.width > 0 and math.isfinite(self.width), self.width,
+               "a width multiplier > 0 (1.0 is the paper's size)")
+        _check("model", "dropout", 0 <= self.dropout < 1, self.dropout,
+               "a probability of dropping a unit, 0 <= p < 1")
+        _check("model", "middle_convs", self.middle_convs in (2, 3), self.middle_convs, "2 or 3")
+        _check("model", "groups", self.groups in (1, 2), self.groups, "1 or 2")
+        _check("model", "num_classes", self.num_classes >= 2, self.num_classes, "at least 2")
+
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which images, and the training-time augmentation (section 4.1)."""
+    """Which images, and the training-time augmentation (sections 2 and 4.1).
 
-    # None means "all that is left"; the validation split is carved from the 50,000
-    # training images before any subset is taken, so tuning never sees the test set.
+    ``source`` is ``cifar10`` (32x32 tensors on the device) or photographs in folders
+    (``imagefolder``: ``root/train/<class>/`` and ``root/val/<class>/``; ``imagenette``),
+    read by DataLoader workers. Fields after ``lighting`` concern photographs only.
+    """
+
+    source: str = "cifar10"
+    root: str = "data"
+    # None means "all that is left"; the CIFAR-10 validation split is carved from the
+    # 50,000 training images before any subset is taken, so tuning never sees the test set.
+    # Photographs: even subsets of the train and val folders (val_size None: all of it).
     train_size: int | None = None
-    val_size: int = 5000
+    val_size: int | None = 5000
     test_size: int | None = None
-    crop_padding: int = 4  # random 32x32 crops of the image padded by this many pixels
+    crop_padding: int = 4  # CIFAR-10: random 32x32 crops of the image padded by this much
     flip: bool = True
     lighting: float = 0.1  # std of the PCA colour noise; 0 switches it off
+    image_size: int = 256  # photographs: shorter side to this, then the central square
+    crop_size: int = 227  # photographs: random crops for training; the ten test views
+    stats_images: int = 1000  # photographs: evenly spaced images for mean, std and PCA
+    workers: int = 4  # DataLoader worker processes (per training process)
+    imagenette_size: str = "320px"
+    # decode large JPEGs at a reduced size (PIL's draft); off: the paper's full decode
+    draft_decode: bool = False
+
+    def __post_init__(self):
+        _check_fields(self, "data")
+        for name in ("train_size", "test_size"):
+            value = getattr(self, name)
+            _check("data", name, value is None or value >= 1, value,
+                   "a number of images >= 1, or null for all of them")
+        _check("data", "val_size", self.val_size is None or self.val_size >= 0, self.val_size,
+               "a number of images >= 0")
+        if self.source == "cifar10":
+            self._check_cifar10()
+        else:
+            _check("data", "crop_size", 1 <= self.crop_size <= self.image_size, self.crop_size,
+                   f"1 .. data.image_size ({self.image_size})")
+        for name, least in (("crop_padding", 0), ("workers", 0), ("stats_images", 1)):
+            value = getattr(self, name)
+            _check("data", name, value >= least, value, f"an integer >= {least}")
+        _check("data", "lighting", self.lighting >= 0 and math.isfinite(self.lighting),
+               self.lighting, "the std of the PCA colour noise, >= 0 (0 switches it off)")
+
+    def _check_cifar10(self) -> None:
+        val = self.val_size or 0
+        _check("data", "val_size", val < CIFAR10_TRAIN, self.val_size,
+               f"fewer than CIFAR-10's {CIFAR10_TRAIN:,} training images")
+        left = CIFAR10_TRAIN - val
+        _check("data", "train_size", self.train_size is None or self.train_size <= left,
+               self.train_size, f"at most the {left:,} training images the validation split "
+               f"of {val:,} leaves, or null for all of them")
+        _check("data", "test_size", self.test_size is None or self.test_size <= CIFAR10_TEST,
+               self.test_size, f"at most CIFAR-10's {CIFAR10_TEST:,} test images, or null")
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to train: SGD with momentum and weight decay as the paper (section 5)."""
+    """How to train: SGD with momentum and weight decay as the paper (section 5).
+
+    ``batch_size`` is per process, as in torchvision's reference scripts: the global
+    batch is ``batch_size`` x the number of processes, and ``lr`` is the rate for
+    ``reference_batch`` images (scaled linearly above it; None: one process's batch).
+    """
 
     epochs: int = 10
     batch_size: int = 128
@@ -74,16 +174,46 @@ class Recipe:
     weight_decay: float = 5e-4
     nesterov: bool = False
     label_smoothing: float = 0.0
-    warmup_fraction: float = 0.1  # of all steps: linear warm-up, then linear decay to 0
+    # "warmup_linear": a linear warm-up over warmup_fraction of all steps, then a linear
+    # decay to 0. "plateau": the paper's "divide the learning rate by 10 when the
+    # validation error rate stopped improving" (ReduceLROnPlateau), after a warm-up of
+    # warmup_epochs when the global batch exceeds the reference (Goyal et al. 2017).
+    schedule: str = "warmup_linear"
+    warmup_fraction: float = 0.1
+    reference_batch: int | None = None
+    plateau_factor: float = 0.1
+    plateau_patience: int = 5  # the paper gives none; 5 epochs is this library's choice
+    warmup_epochs: int = 5
     # torch.compile the model for the training steps. Off until a measured run shows it
     # helps (benchmarks/cpu_speed.py, benchmarks/gpu_runs.py).
     compile: bool = False
     # "auto": what the device does fast (see ``precision``); or "bf16", "fp16", "fp32"
     precision: str = "auto"
 
+    def __post_init__(self):
+        _check_fields(self, "recipe")
+        checks = {
+            "epochs": (self.epochs >= 1, "a number of epochs >= 1"),
+            "batch_size": (self.batch_size >= 1, "a batch of at least 1 image"),
+            "lr": (self.lr > 0 and math.isfinite(self.lr), "a finite learning rate > 0"),
+            "momentum": (0 <= self.momentum < 1, "0 <= momentum < 1"),
+            "weight_decay": (self.weight_decay >= 0 and math.isfinite(self.weight_decay),
+                             "a finite weight decay >= 0"),
+            "label_smoothing": (0 <= self.label_smoothing < 1, "0 <= smoothing < 1"),
+            "warmup_fraction": (0 <= self.warmup_fraction <= 1, "a fraction 0 .. 1"),
+            "reference_batch": (self.reference_batch is None or self.reference_batch >= 1,
+                                "a batch >= 1, or null for one process's batch"),
+            "plateau_factor": (0 < self.plateau_factor < 1, "a factor 0 < f < 1"),
+            "plateau_patience": (self.plateau_patience >= 0, "a number of epochs >= 0"),
+            "warmup_epochs": (self.warmup_epochs >= 0, "a number of epochs >= 0"),
+        }
+        for name, (ok, allowed) in checks.items():
+            _check("recipe", name, ok, getattr(self, name), allowed)
+
 
 # Records and checkpoints written before a field existed meant what the code did then.
 LEGACY_MODEL_FIELDS = {"dropout_placement": "torchvision"}
+PARTS = {"model": ModelConfig, "data": DataConfig, "recipe": Recipe}
 
 
 def model_config_from_dict(d: dict) -> ModelConfig:
@@ -99,9 +229,6 @@ def model_config_from_dict(d: dict) -> ModelConfig:
         raise ConfigError(f"not a model configuration: {err}") from None
 
 
-_PARTS = {"model": ModelConfig, "data": DataConfig, "recipe": Recipe}
-
-
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that defines one training run; ``name`` is the profile it came from."""
@@ -112,40 +239,64 @@ class RunConfig:
     recipe: Recipe = field(default_factory=Recipe)
     seed: int = 0
 
+    def __post_init__(self):
+        for part, kind in PARTS.items():
+            if not isinstance(getattr(self, part), kind):
+                example = f"{part}.{dataclasses.fields(kind)[0].name}"
+                raise ConfigError(f"{part}={getattr(self, part)!r} is not allowed: set its "
+                                  f"fields one by one, e.g. {example}=...")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"seed={self.seed!r} is not allowed: an integer >= 0")
+        if self.data.source == "cifar10" and self.model.num_classes != CIFAR10_CLASSES:
+            raise ConfigError(f"model.num_classes={self.model.num_classes} is not allowed with "
+                              f"data.source=cifar10: CIFAR-10 has {CIFAR10_CLASSES} classes")
+        if self.data.source == "cifar10" and self.model.arch == "AlexNet":
+            raise ConfigError("model.arch=AlexNet takes 227x227 photographs, not CIFAR-10's "
+                              "32x32 images: use data.source=imagefolder or imagenette "
+                              "(--data imagefolder:DIR), or model.arch=AlexNetCIFAR")
+
     def replace(self, **changes) -> RunConfig:
         """A copy with fields changed by name: ``seed=1``, ``**{"model.dropout": 0.0}``.
 
-        An unknown name raises, so a typo in an ablation row cannot pass unnoticed.
+        An unknown name raises, so a typo in an ablation row cannot pass unnoticed; a
+        string value (from the command line) is parsed as the field's type, strictly.
         """
-        return replace_dotted(self, _PARTS, changes)
+        return replace_dotted(self, changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
-        parts = {part: kind(**d[part]) for part, kind in _PARTS.items() if part != "model"}
-        return cls(name=d["name"], seed=d.get("seed", 0),
-                   model=model_config_from_dict(d["model"]), **parts)
-
-    def build_model(self) -> torch.nn.Module:
-        """The untrained model this run trains, its weights drawn from the run's seed."""
-        from .models import build_model
-        from .rng import stream_seed
-
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(stream_seed(self.seed, "init"))
-            return build_model(self.model)
+        """The config a record or checkpoint stores, older ones included (fields they
+        lack take today's defaults, which is what their code did)."""
+        try:
+            data = DataConfig(**d.get("data", {}))
+            recipe = Recipe(**d.get("recipe", {}))
+        except TypeError as err:
+            raise ConfigError(f"not a run configuration: {err}") from None
+        return cls(name=d.get("name", "unnamed"), seed=d.get("seed", 0),
+                   model=model_config_from_dict(d["model"]), data=data, recipe=recipe)
 
     def __str__(self) -> str:
+        # each source's own fields: a CIFAR-10 run has no image folders to cut, and so on
+        skip = (PHOTOGRAPH_FIELDS if self.data.source == "cifar10" else CIFAR10_FIELDS) | (
+            set() if self.recipe.schedule == "plateau" else PLATEAU_FIELDS)
+
         def line(part) -> str:
-            return ", ".join(f"{f.name}={getattr(part, f.name)}" for f in dataclasses.fields(part))
+            return ", ".join(f"{f.name}={getattr(part, f.name)}" for f in dataclasses.fields(part)
+                             if f.name not in skip)
 
         return (f"RunConfig {self.name!r}, seed {self.seed}\n"
                 f"  model:  {line(self.model)}\n"
                 f"  data:   {line(self.data)}\n"
                 f"  recipe: {line(self.recipe)}")
 
+
+PHOTOGRAPH_FIELDS = {"image_size", "crop_size", "stats_images", "workers", "imagenette_size",
+                     "draft_decode"}
+CIFAR10_FIELDS = {"crop_padding", "test_size"}
+PLATEAU_FIELDS = {"plateau_factor", "plateau_patience", "warmup_epochs"}
 
 PROFILES: dict[str, RunConfig] = {
     # Without BatchNorm an AlexNet needs many steps to leave its initial plateau, so the
@@ -168,58 +319,83 @@ PROFILES: dict[str, RunConfig] = {
         "full", ModelConfig(width=1.0), DataConfig(),
         Recipe(epochs=40, batch_size=256, lr=0.04),
     ),
+    # Section 5 on photographs: the 227x227 network in two towers, N(0, 0.01) weights,
+    # batch 128, lr 0.01 divided by 10 when validation error stops improving, ~90 epochs.
+    # model.num_classes is set from the data's class folders when the run starts.
+    "paper": RunConfig(
+        "paper", ModelConfig(arch="AlexNet", groups=2, init="paper", num_classes=1000),
+        DataConfig(source="imagefolder", root="data/imagenet", val_size=None,
+                   crop_padding=0),
+        Recipe(epochs=90, batch_size=128, lr=0.01, reference_batch=128, schedule="plateau"),
+    ),
 }
 
 
-def default_profile_name() -> str:
-    """``ALEXNET_PROFILE`` if set, else ``full`` on a CUDA machine and ``quick`` elsewhere."""
-    name = os.environ.get(ENV_VAR, "").strip()
-    if name:
-        return name
-    return "full" if torch.cuda.is_available() else "quick"
-
-
-def get_profile(name: str | RunConfig | None = None) -> RunConfig:
-    """The run config of the profile called ``name`` (default: :func:`default_profile_name`)."""
+def get_profile(name: str | RunConfig) -> RunConfig:
+    """The run config of the profile called ``name`` (a RunConfig is returned as it is)."""
     if isinstance(name, RunConfig):
         return name
-    name = name or default_profile_name()
     try:
         return PROFILES[name]
     except KeyError:
         raise ConfigError(
             f"unknown profile {name!r}: choose one of {', '.join(PROFILES)} "
-            f"(set with {ENV_VAR} or --profile)"
+            f"(set with ALEXNET_PROFILE or --profile)"
         ) from None
 
 
-def replace_dotted(config, parts: dict[str, type], changes: dict):
-    """A copy of the dataclass ``config`` with fields changed by name.
+BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
-    ``"seed"`` names a top-level field, ``"model.dropout"`` a field of the part ``model``
-    (``parts`` maps each part's name to its dataclass). An unknown name raises
-    ``ConfigError``, so a typo in an ablation row or a CLI override cannot pass unnoticed.
-    Shared by ``RunConfig`` and ``folder_train.FolderRunConfig``.
+
+def parse_value(key: str, text: str, kind) -> object:
+    """``text`` (from ``--set key=text``) as a value of the field's type, strictly:
+    booleans are true/false/1/0/yes/no, integers refuse ``2.5``, ``null`` is None where
+    the field allows it. A ConfigError names the field otherwise."""
+    args = typing.get_args(kind)
+    if text.strip().lower() in ("null", "none") and type(None) in args:
+        return None
+    base = next((a for a in args if a is not type(None)), kind)
+    try:
+        if base is bool:
+            return BOOLEANS[text.strip().lower()]
+        if base is int:
+            return int(text.strip())
+        if base is float:
+            return float(text.strip())
+    except (KeyError, ValueError):
+        allowed = ("true or false (also 1/0, yes/no)" if base is bool
+                   else f"a{'n integer' if base is int else ' number'}")
+        raise ConfigError(f"{key}={text!r} is not allowed: it takes {allowed}") from None
+    return text
+
+
+def replace_dotted(config: RunConfig, changes: dict) -> RunConfig:
+    """A copy of ``config`` with fields changed by name.
+
+    ``"seed"`` names a top-level field, ``"model.dropout"`` a field of the part ``model``.
+    An unknown name raises ``ConfigError``, so a typo in an ablation row or a CLI override
+    cannot pass unnoticed; so does a value outside the field's type or range.
     """
     top, by_part = {}, {}
     for key, value in changes.items():
         part, _, name = key.partition(".")
         if not name:
-            top[key] = value
+            if key not in ("seed", "name"):
+                raise ConfigError(f"unknown config field {key!r}: one of seed, name, or "
+                                  f"a field of {', '.join(PARTS)} such as model.width")
+            top[key] = parse_value(key, value, int) if key == "seed" and isinstance(
+                value, str) else value
             continue
-        if part not in parts:
+        if part not in PARTS:
             raise ConfigError(f"unknown config part {part!r} in {key!r}: "
-                              f"one of {', '.join(parts)}")
+                              f"one of {', '.join(PARTS)}")
+        hints = typing.get_type_hints(PARTS[part])
+        if name not in hints:
+            raise ConfigError(f"unknown field {key}: one of "
+                              f"{', '.join(sorted(f'{part}.{n}' for n in hints))}")
+        if isinstance(value, str) and hints[name] is not str:
+            value = parse_value(key, value, hints[name])
         by_part.setdefault(part, {})[name] = value
-    known = {f.name for f in dataclasses.fields(config)}
-    for key in top:
-        if key not in known:
-            raise ConfigError(f"unknown config field {key!r}: one of {', '.join(known)}")
     for part, values in by_part.items():
-        fields = {f.name for f in dataclasses.fields(parts[part])}
-        for name in values:
-            if name not in fields:
-                raise ConfigError(f"unknown field {part}.{name}: one of "
-                                  f"{', '.join(sorted(fields))}")
-        top[part] = dataclasses.replace(top.get(part, getattr(config, part)), **values)
+        top[part] = dataclasses.replace(getattr(config, part), **values)
     return dataclasses.replace(config, **top)

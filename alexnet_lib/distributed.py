@@ -7,11 +7,8 @@ GPUs, gloo on CPUs); ``DistributedDataParallel`` averages the gradients during t
 backward pass; ``DistributedSampler`` gives each process its own share of every epoch.
 Run without ``torchrun``, the same code is one process of a world of one.
 
-The global batch is the per-process batch times the number of processes. When it grows
-past the paper's 128, the learning rate grows with it (the linear scaling rule of Goyal
-et al. 2017, "Accurate, large minibatch SGD: training ImageNet in 1 hour") and starts
-from the paper's rate, rising to the scaled one over the first epochs (their gradual
-warm-up): :func:`scaled_lr`, :func:`warmup_epochs`, :func:`lr_at`.
+The global batch is the per-process batch times the number of processes; the learning
+rate follows it (``schedule``, ``sgd.LearningRate``).
 """
 
 from __future__ import annotations
@@ -106,23 +103,3 @@ def barrier() -> None:
     """Wait for every process (after rank 0 writes a file the others will read)."""
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
-
-
-def scaled_lr(lr: float, global_batch: int, reference_batch: int = 128) -> float:
-    """The linear scaling rule: ``lr`` was right for ``reference_batch``; a global batch
-    k times larger takes k times the rate. Below the reference the rate is kept."""
-    return lr * max(1.0, global_batch / reference_batch)
-
-
-def warmup_epochs(global_batch: int, reference_batch: int = 128, epochs: int = 5) -> int:
-    """Goyal et al.'s gradual warm-up lasts 5 epochs; a batch no larger than the
-    paper's needs none."""
-    return epochs if global_batch > reference_batch else 0
-
-
-def lr_at(step: int, warmup_steps: int, base_lr: float, target_lr: float) -> float:
-    """The rate of training step ``step`` (0-based) during the warm-up: from ``base_lr``
-    up to ``target_lr`` in equal steps, reached when the warm-up ends."""
-    if warmup_steps <= 0 or step >= warmup_steps:
-        return target_lr
-    return base_lr + (target_lr - base_lr) * step / warmup_steps

@@ -15,7 +15,7 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
-from .config import ModelConfig, model_config_from_dict
+from .config import ModelConfig, RunConfig, model_config_from_dict
 from .errors import ConfigError
 from .layers import PAPER_LRN, ConstantGain, LocalResponseNorm
 
@@ -270,9 +270,20 @@ def init_kaiming(model: nn.Module, nonlinearity: str = "relu", input_std: float 
     nn.init.normal_(layers[-1].weight, 0.0, 0.01)
 
 
-def build_model(config: ModelConfig | dict) -> nn.Module:
-    """The untrained model a :class:`~alexnet_lib.config.ModelConfig` (or its dict, as a
-    checkpoint stores it) describes."""
+def build_model(config: RunConfig | ModelConfig | dict, seed: int | None = None) -> nn.Module:
+    """The untrained model a :class:`~alexnet_lib.config.RunConfig` trains, its weights
+    drawn from the run's seed (``stream_seed(seed, "init")``), so two runs with one seed
+    start from the same weights; or the model a ``ModelConfig`` (or its dict, as a
+    checkpoint stores it) describes, drawn from ``seed`` likewise when one is given and
+    from torch's global generator otherwise."""
+    if isinstance(config, RunConfig):
+        config, seed = config.model, config.seed
+    if seed is not None:
+        from .rng import stream_seed
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(stream_seed(seed, "init"))
+            return build_model(config)
     if isinstance(config, dict):
         config = model_config_from_dict(config)
     kwargs = asdict(config)

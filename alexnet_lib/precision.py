@@ -9,18 +9,43 @@
 
 Under autocast the convolutions and matrix products run in the low precision; LRN's sums
 of squares (``layers.LocalResponseNorm``) and the loss (computed on ``logits.float()``)
-stay in float32. This module imports only torch.
+stay in float32. This module imports only torch; the device helpers live here too, at the bottom of
+the package, so that ``record`` and the chapter banner need not import the training loop.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 NAMES = ("bf16", "fp16", "fp32")
+PROFILE_ENV_VAR = "ALEXNET_PROFILE"
+
+
+def default_device() -> torch.device:
+    """The GPU where there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_name(device: torch.device | str) -> str:
+    """The device as a record and a chapter's banner name it."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def default_profile_name() -> str:
+    """``ALEXNET_PROFILE`` if set, else ``full`` on a CUDA machine and ``quick`` elsewhere
+    (here, not in ``config``, because it asks the hardware and ``config`` imports no torch)."""
+    name = os.environ.get(PROFILE_ENV_VAR, "").strip()
+    if name:
+        return name
+    return "full" if torch.cuda.is_available() else "quick"
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,23 @@
 """What every run record says about where and how it ran, and how a record is written.
 
-``run.run_training`` (CIFAR-10) and ``folder_train.train_folder`` (ImageFolder, Imagenette)
-write different results but the same provenance: the device, the precision, the versions,
-whether the run resumed from a checkpoint, and its time. Both take it from
-:func:`environment` and write with :func:`write_json_atomically`, so a reader of
-``data/records/`` finds the same keys in every record.
+``run.run_training`` writes it for every source (CIFAR-10, folders of photographs) with
+the same provenance (:func:`environment`): the device, the precision, the versions,
+whether the run resumed from a checkpoint, and its time, so a reader of ``data/records/``
+finds the same keys in every record.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 from . import __version__
-from .train import device_name
+from .atomic import write_atomically
+from .precision import device_name
 
 
 def cpu_model() -> str:
@@ -53,14 +51,6 @@ def environment(device, precision: str, *, resumed: bool, epoch_seconds: list[fl
 
 
 def write_json_atomically(path: str | Path, record: dict) -> None:
-    """Write ``record`` to ``path`` through a temporary file and a rename, so an interrupted
-    write never leaves a half record where a finished one is expected."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(record, indent=2) + "\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write ``record`` to ``path`` whole or not at all (``atomic``)."""
+    text = json.dumps(record, indent=2) + "\n"
+    write_atomically(path, lambda tmp: Path(tmp).write_text(text))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import statistics
 
-from alexnet_lib.ablations import ROWS, reference
-from alexnet_lib.evidence import points
-from alexnet_lib.scorecard import epochs_to, gap, paired_difference, verdict
+from alexnet_lib.book.ablations import ROWS, reference
+from alexnet_lib.book.evidence import points
+from alexnet_lib.book.scorecard import epochs_to, gap, paired_difference, verdict
 
 
 def ordered(names) -> list[str]:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ablation_tables import scorecard, table  # noqa: E402
 
-from alexnet_lib import evidence  # noqa: E402
+from alexnet_lib.book import evidence  # noqa: E402
 from alexnet_lib.config import PROFILES  # noqa: E402
 
 RECORDS = ROOT / "data" / "records"
@@ -143,9 +143,13 @@ def profiles_block(records: Path = RECORDS) -> str:
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, p in PROFILES.items():
         d, r = p.data, p.recipe
-        train = f"{d.train_size:,}" if d.train_size else f"{50_000 - d.val_size:,}"
-        test = f"{d.test_size:,}" if d.test_size else "10,000"
-        lines.append(f"| `{name}` | {train} / {d.val_size:,} / {test} | {p.model.width} | "
+        if d.source == "cifar10":
+            train = f"{d.train_size:,}" if d.train_size else f"{50_000 - d.val_size:,}"
+            test = f"{d.test_size:,}" if d.test_size else "10,000"
+            images = f"{train} / {d.val_size:,} / {test}"
+        else:  # the paper's recipe reads photographs (--data imagefolder:DIR)
+            images = "a folder of photographs: all / all of val / val"
+        lines.append(f"| `{name}` | {images} | {p.model.width} | "
                      f"{r.epochs} | {r.batch_size} | {r.lr} | {measured_time(name, records)} |")
     return "\n".join(lines)
 
@@ -219,7 +223,7 @@ def scorecard_block(records: Path = RECORDS, spec: tuple = SCORECARD_CPU) -> str
     # chapter 4's reading of the two LRN rows together, decided by code from the intervals
     reading = "\n".join(f"- {evidence.lrn_reading(runs, scale)}" for scale in evidence.LRN_PAIRS)
     return (head + "\n\n" + scorecard(runs) + "\n\nLRN read with its constant-gain control "
-            "(`alexnet_lib.evidence.lrn_reading`):\n\n" + reading)
+            "(`alexnet_lib.book.evidence.lrn_reading`):\n\n" + reading)
 
 
 def pipeline_block(records: Path = RECORDS) -> str:

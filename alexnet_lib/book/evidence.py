@@ -1,6 +1,6 @@
 """What the scorecard says about the paper's ideas, as the chapters show it.
 
-:mod:`alexnet_lib.scorecard` reads the records and does the statistics; this module puts
+:mod:`alexnet_lib.book.scorecard` reads the records and does the statistics; this module puts
 them the way a chapter needs them: each row's paired difference from the baseline in
 points with its 95% interval, what the paper predicted for that row, and whether the
 interval bears the prediction out (:func:`outcome`), with the command that makes the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import UserError
 from .ablations import ROWS, reference
 from .scorecard import UNRESOLVED, find_scorecard, load_runs, paired_difference, verdict
 
@@ -47,9 +48,16 @@ TOO_FEW, NO_RECORDS = "too few seeds for an interval", "no records yet"
 
 
 def load(folder: str | Path | None = None) -> dict[str, dict[int, dict]]:
-    """``{row: {seed: record}}`` from ``folder`` (default: the CPU scorecard, found from the
-    working folder upwards); empty when the folder does not exist yet."""
-    folder = Path(folder) if folder is not None else find_scorecard()
+    """``{row: {seed: record}}`` from the scorecard ``folder`` (default: the CPU scorecard in
+    the records folder, :func:`~alexnet_lib.book.scorecard.find_scorecard`); empty when
+    the folder does not exist yet, or when no records folder is found (a chapter run from
+    an installed package, without the repository, shows "no records yet")."""
+    if folder is None:
+        try:
+            folder = find_scorecard()
+        except UserError:
+            return {}
+    folder = Path(folder)
     return load_runs(folder) if folder.is_dir() else {}
 
 
@@ -81,9 +89,9 @@ def points(diff: dict) -> str:
 def row_summary(runs: dict[str, dict[int, dict]], row: str,
                 keys=("single_top1",)) -> list[dict]:
     """One dict per measure in ``keys`` for ``row`` against the baseline: ``row``,
-    ``idea``, ``claim`` (the paper's, from :data:`alexnet_lib.ablations.ROWS`), ``seeds``
+    ``idea``, ``claim`` (the paper's, from :data:`alexnet_lib.book.ablations.ROWS`), ``seeds``
     (the paired ones), ``measure``, ``difference`` (:func:`points`), ``verdict``
-    (:func:`alexnet_lib.scorecard.verdict`) and ``outcome`` (:func:`outcome`, for the
+    (:func:`alexnet_lib.book.scorecard.verdict`) and ``outcome`` (:func:`outcome`, for the
     measure the paper's claim is about; "" for the other measures)."""
     idea, claim_key, expected = IDEAS[row]
     base = runs.get(reference(row), {})  # the baseline, or the row this one is paired with

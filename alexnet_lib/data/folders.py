@@ -36,60 +36,37 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data.distributed import DistributedSampler
+from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms import v2
 
-from .errors import UserError
+from ..config import DataConfig
+from ..errors import UserError
+from ..rng import stream_seed
+from .stats import pixel_moments, statistics_from_moments
 
 SOURCES = ("imagefolder", "imagenette")
-# what ImageFolder accepts (torchvision.datasets.folder.IMG_EXTENSIONS), lower case
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-IMAGENETTE_SIZES = ("full", "320px", "160px")
+IMAGE_EXTENSIONS = IMG_EXTENSIONS  # what ImageFolder accepts
 LAYOUT = "DIR/train/<class>/<image>.JPEG and DIR/val/<class>/<image>.JPEG"
 
 
 class FolderDataError(UserError, RuntimeError):
-    """A data folder or image the user must fix; the message names the path.
-
-    Raised inside a DataLoader worker, the error reaches the main process re-made from a
-    message holding the worker's whole traceback: only its last line is kept here, so the
-    command line still prints one sentence.
-    """
-
-    def __init__(self, message: str):
-        if "Original Traceback" in message:  # re-raised by DataLoader from a worker
-            last = message.rstrip().splitlines()[-1]
-            message = last.partition(f"{type(self).__name__}: ")[2] or last
-        super().__init__(message)
+    """A data folder or image the user must fix; the message names the path."""
 
 
-@dataclass(frozen=True)
-class FolderData:
-    """Which photographs, and how they are cut (sections 2 and 4.1)."""
-
-    source: str = "imagefolder"  # or "imagenette"
-    image_size: int = 256  # shorter side rescaled to this, then the central square
-    crop_size: int = 227  # random crops for training; the ten test views
-    flip: bool = True
-    lighting: float = 0.1  # std of the PCA lighting noise; 0 switches it off
-    stats_images: int = 1000  # evenly spaced training images for the mean, std and PCA
-    train_size: int | None = None  # None: every training image; else an even subset
-    val_size: int | None = None
-    workers: int = 4  # DataLoader worker processes (per training process)
-    imagenette_size: str = "320px"  # which Imagenette download: full, 320px or 160px
-    # decode large JPEGs at a reduced size (load_image's draft); off: the paper's full decode
-    draft_decode: bool = False
-
-
-def parse_data_spec(text: str) -> tuple[str, Path] | None:
-    """``"imagefolder:DIR"`` -> ``("imagefolder", Path(DIR))``; None for anything else
-    (a plain folder is the CIFAR-10 root of the CIFAR path)."""
+def parse_data_spec(text: str) -> dict:
+    """``--data`` as config overrides: ``imagefolder:DIR`` or ``imagenette:DIR`` (and
+    ``cifar10:DIR``) -> ``{"data.source": ..., "data.root": DIR}``; ``cifar10`` or a plain
+    folder (the one holding ``cifar-10-batches-py/``) -> CIFAR-10 from there."""
     source, sep, path = text.partition(":")
-    if not sep or source not in SOURCES:
-        return None
-    if not path:
-        raise FolderDataError(f"--data {text}: give the folder after the colon, "
-                              f"e.g. {source}:data/{source}")
-    return source, Path(path)
+    if source in (*SOURCES, "cifar10") and sep:
+        if not path:
+            raise FolderDataError(f"--data {text}: give the folder after the colon, "
+                                  f"e.g. {source}:data/{source}")
+        return {"data.source": source, "data.root": path}
+    if text == "cifar10":
+        return {"data.source": "cifar10"}
+    return {"data.source": "cifar10", "data.root": text}
 
 
 # ---------------------------------------------------------------------------- images
@@ -116,7 +93,7 @@ def load_image(path: str | os.PathLike, draft: int | None = None):
             f"replace or remove the file") from None
 
 
-def image_loader(data: FolderData):
+def image_loader(data: DataConfig):
     """The loader the datasets use: :func:`load_image`, with ``draft`` when asked."""
     from functools import partial
 
@@ -130,7 +107,7 @@ def paper_resize(image_size: int = 256) -> v2.Compose:
                        v2.ToImage()])
 
 
-def train_transform(data: FolderData) -> v2.Compose:
+def train_transform(data: DataConfig) -> v2.Compose:
     """Per image, in a worker: the paper's 256 square, a random 227 crop, a random mirror.
 
     The PCA lighting comes later, on the device, on whole batches (``TrainAugment``).
@@ -141,7 +118,7 @@ def train_transform(data: FolderData) -> v2.Compose:
     return v2.Compose(steps)  # a uint8 tensor: paper_resize ends with ToImage
 
 
-def test_transform(data: FolderData) -> v2.Compose:
+def test_transform(data: DataConfig) -> v2.Compose:
     """The 256 square alone: the centre view and the ten views are cut on the device."""
     return paper_resize(data.image_size)
 
@@ -181,18 +158,17 @@ def check_split_folder(folder: Path, what: str) -> list[str]:
 
 def imagenette_folder(root: Path, size: str = "320px") -> Path:
     """Where ``torchvision.datasets.Imagenette`` keeps (or will put) a download."""
-    if size not in IMAGENETTE_SIZES:
-        raise FolderDataError(f"data.imagenette_size must be one of {IMAGENETTE_SIZES}, "
-                              f"got {size!r}")
     return Path(root) / {"full": "imagenette2", "320px": "imagenette2-320",
                          "160px": "imagenette2-160"}[size]
 
 
-def split_folders(source: str, root: Path, data: FolderData,
-                  download: bool = False) -> dict[str, Path]:
+def split_folders(data: DataConfig, download: bool = False) -> dict[str, Path]:
     """``{"train": folder, "val": folder}`` after checking both; downloads Imagenette first
     when asked and it is not there."""
-    root = Path(root)
+    root, source = Path(data.root), data.source
+    if root.is_file():
+        raise FolderDataError(f"{root} is a file, not a folder; --data {source}:DIR takes "
+                              f"the folder that holds train/ and val/")
     if source == "imagefolder":
         base, what = root, f"expected an ImageNet-style folder: {LAYOUT}"
     elif source == "imagenette":
@@ -246,17 +222,16 @@ class FolderSplits:
                 f"classes={len(self.classes)})")
 
 
-def load_folder_splits(source: str, root, data: FolderData, download: bool = False
-                       ) -> FolderSplits:
+def load_folder_splits(data: DataConfig, download: bool = False) -> FolderSplits:
     """The two splits as torchvision datasets (``ImageFolder``, or ``Imagenette``), decoded
     with :func:`load_image`, training images through :func:`train_transform` and validation
     images through :func:`test_transform`."""
     from torchvision.datasets import ImageFolder, Imagenette
 
-    folders = split_folders(source, Path(root), data, download=download)
-    if source == "imagenette":
+    folders = split_folders(data, download=download)
+    if data.source == "imagenette":
         def make(split, transform):
-            return Imagenette(root, split=split, size=data.imagenette_size,
+            return Imagenette(data.root, split=split, size=data.imagenette_size,
                               transform=transform, loader=image_loader(data))
     else:
         def make(split, transform):
@@ -285,44 +260,84 @@ def with_transform(dataset: Dataset, transform) -> Dataset:
 
 # ---------------------------------------------------------------------------- statistics
 
-def _moments(dataset: Dataset, indices: list[int], workers: int) -> torch.Tensor:
-    """float64 ``[count, sum r, sum g, sum b, sum of the 9 products]`` over the pixels of
-    the images at ``indices`` (0..1 scale)."""
-    moments = torch.zeros(13, dtype=torch.float64)
-    if not indices:
-        return moments
-    loader = DataLoader(Subset(dataset, indices), batch_size=16, num_workers=workers)
-    for x, _ in loader:
-        p = x.to(torch.float64).div_(255).transpose(0, 1).reshape(3, -1)
-        moments[0] += p.shape[1]
-        moments[1:4] += p.sum(1)
-        moments[4:] += (p @ p.T).flatten()
-    return moments
-
-
-def image_statistics(dataset: Dataset, data: FolderData, rank: int = 0, world_size: int = 1,
+def image_statistics(dataset: Dataset, data: DataConfig, rank: int = 0, world_size: int = 1,
                      reduce=None) -> dict:
-    """Per-channel mean and std and the RGB covariance's eigenvalues (descending) and
-    eigenvectors (columns), on the 0..1 scale, of ``data.stats_images`` training images
-    spread evenly over ``dataset``, each cut to the paper's 256 square.
-
-    The same numbers ``augment.rgb_pca`` and ``data.channel_stats`` take of CIFAR-10, but
-    from running sums, so no 256x256 image is held longer than its batch. Under
-    data parallelism each process sums its share of the images and ``reduce`` (an
-    all-reduce of a tensor, in place) adds the shares up.
-    """
+    """The statistics of ``data.stats_images`` training images spread evenly over
+    ``dataset``, each cut to the paper's 256 square (``stats.statistics_from_moments``,
+    as for CIFAR-10). Under data parallelism each process sums its share of the images
+    and ``reduce`` (an all-reduce of a tensor, in place) adds the shares up."""
     base = with_transform(dataset, paper_resize(data.image_size))
     n = len(base)
     k = max(1, min(n, data.stats_images))
     indices = [i * n // k for i in range(k)][rank::world_size]
-    moments = _moments(base, indices, data.workers)
+    moments = torch.zeros(13, dtype=torch.float64)
+    if indices:
+        for x, _ in DataLoader(Subset(base, indices), batch_size=16, num_workers=data.workers):
+            moments += pixel_moments(x)
     if reduce is not None:
         reduce(moments)
-    count = moments[0]
-    mean = moments[1:4] / count
-    cov = moments[4:].view(3, 3) / count - torch.outer(mean, mean)
-    cov = cov * count / max(count - 1, 1)  # unbiased, as torch.cov
-    eigvals, eigvecs = torch.linalg.eigh(cov)
-    order = eigvals.argsort(descending=True)
-    return {"images": k, "mean": mean.float(), "std": cov.diagonal().sqrt().float(),
-            "eigvals": eigvals[order].float(), "eigvecs": eigvecs[:, order].float()}
+    return {"images": k, **statistics_from_moments(moments)}
+
+
+# ---------------------------------------------------------------------------- batches
+
+class FolderLoader:
+    """The training batches of a folder run, as a batch source for ``train.fit``.
+
+    DataLoader workers decode, cut and mirror each image (``train_transform``); a
+    ``DistributedSampler`` gives each process its share of every epoch's order; the PCA
+    lighting is added on the device to whole batches (``augment``). Yields ``(float
+    images in 0..1, labels)`` on ``world.device``.
+    """
+
+    def __init__(self, dataset: Dataset, batch_size: int, world, augment, *, seed: int = 0,
+                 workers: int = 4):
+        self.dataset, self.batch_size, self.world = dataset, batch_size, world
+        self.augment, self.seed, self.workers = augment, seed, workers
+        self.sampler = DistributedSampler(dataset, num_replicas=world.size, rank=world.rank,
+                                          shuffle=True, seed=stream_seed(seed, "data") % 2**31)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.sampler.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return -(-len(self.sampler) // self.batch_size)
+
+    @property
+    def samples_per_epoch(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self):
+        device = self.world.device
+        seed = stream_seed(self.seed, "data", self.epoch, self.world.rank)
+        loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
+                            num_workers=self.workers, pin_memory=device.type == "cuda",
+                            generator=torch.Generator().manual_seed(seed))
+        generator = torch.Generator(device).manual_seed(seed ^ 1)  # the lighting noise
+        batches = iter(loader)
+        for step in range(len(self)):
+            try:
+                x, y = next(batches)
+            except FolderDataError:
+                self._raise_here(step)
+                raise
+            x = x.to(device, non_blocking=True).float().div_(255)
+            yield self.augment(x, generator), y.to(device, non_blocking=True)
+
+    def _raise_here(self, step: int) -> None:
+        """A worker's error reaches this process as text around a traceback: load the
+        failed batch's images here, so the image's own one-sentence error is raised."""
+        order = list(self.sampler)[step * self.batch_size : (step + 1) * self.batch_size]
+        for index in order:
+            self.dataset[index]
+
+
+def eval_loader(dataset: Dataset, batch_size: int, workers: int, world) -> DataLoader:
+    """Evaluation batches of the 256 squares: every ``world.size``-th image from this
+    process's rank, so the processes share the split exactly."""
+    if world.size > 1:
+        dataset = Subset(dataset, range(world.rank, len(dataset), world.size))
+    return DataLoader(dataset, batch_size=batch_size, num_workers=workers,
+                      pin_memory=world.device.type == "cuda")

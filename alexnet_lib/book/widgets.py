@@ -28,11 +28,11 @@ import torch
 import traitlets
 from torch import nn
 
-from .data import CLASSES
+from ..data import CLASSES
+from ..layers import PAPER_LRN
+from ..rng import stream_seed
 from .images import enlarge, image_from_bytes, png_bytes
 from .inspection import FEATURE_MAP_LAYERS, as_maps, layer_activations, named_layers
-from .layers import PAPER_LRN
-from .rng import stream_seed
 from .viz import augmentation_grid, feature_map_mosaic, lrn_curve_figure
 
 # ipywidgets 8 has Stack, and its jslink-ed explorers work without a kernel (the HTML).
@@ -156,7 +156,7 @@ def live_feature_maps(model: nn.Module, images: torch.Tensor, labels=None,
     """The feature maps of any image, computed in the kernel when a control changes.
 
     Type the index of any of ``images``, pick a layer, or upload a photo of your own
-    (resized to 32x32 by :func:`alexnet_lib.images.image_from_bytes`): the Python
+    (resized to 32x32 by :func:`alexnet_lib.book.images.image_from_bytes`): the Python
     callbacks run the model and redraw. This needs a live kernel (Jupyter, Colab); in a
     static HTML page nothing happens, so the book shows :func:`feature_map_explorer`
     there. A file that is not an image gives a message, not a traceback.
@@ -219,7 +219,7 @@ def live_feature_maps(model: nn.Module, images: torch.Tensor, labels=None,
 
 def lrn_explorer(max_input: float = 500.0) -> widgets.HBox:
     """Sliders for LRN's k, n, alpha and beta and for the neighbours' activation, beside
-    the curve of output against input activation (:func:`alexnet_lib.viz.lrn_curve_figure`),
+    the curve of output against input activation (:func:`alexnet_lib.book.viz.lrn_curve_figure`),
     starting at the paper's constants (``layers.PAPER_LRN``).
 
     Built with ``ipywidgets.interactive``: in a live kernel every change of a slider
@@ -264,7 +264,7 @@ def augmentation_preview(images: torch.Tensor, labels=None, augment=None, n_view
                          scale: int = 3) -> widgets.VBox:
     """Pick an image, see it next to ``n_views`` random augmentations; works without a kernel.
 
-    Every image's grid (:func:`alexnet_lib.viz.augmentation_grid`, the original first) is
+    Every image's grid (:func:`alexnet_lib.book.viz.augmentation_grid`, the original first) is
     drawn now, as a small PNG in an ``ipywidgets.Image``; a stack holds one per image
     (:func:`make_stack`), and the menu's ``index`` is linked to it (:func:`link_index`),
     so under ipywidgets 8 choosing an image works in a built HTML page, where no Python

@@ -1,34 +1,38 @@
-"""CIFAR-10: download or read a local copy, split it, and serve batches from the device.
+"""CIFAR-10: download or read a local copy, check it, and split it.
 
-The standard ``cifar-10-batches-py/`` files are read straight into one uint8 array per
-split (no per-image PIL). The whole training set is 150 MB as uint8, so it lives on the
-training device and every batch is cut, augmented and normalized there.
+torchvision's ``CIFAR10`` downloads the archive and knows the original files' md5 sums;
+this module adds the other copy it accepts (the offline build machines' JPEG re-encoding),
+checks every batch file against the known copies *before* reading it, and reads the
+batches with an unpickler that builds only what CIFAR-10's files hold (a dict, lists,
+strings, numbers and one uint8 array), so no file can run code, checked or not
+(torchvision's reader uses plain ``pickle.load``). The splits are uint8 tensors: the
+whole training set is 150 MB, and ``loader.DeviceLoader`` keeps it on the device.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from torchvision.datasets import CIFAR10
 from torchvision.datasets.utils import calculate_md5
 
-from .errors import UserError
-from .rng import stream_seed
+from ..errors import UserError
+from .stats import channel_stats
 
 CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
 )
-URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-ARCHIVE_MD5 = "c58f30108f718f92721af3b95e74349a"
-FOLDER = "cifar-10-batches-py"
-TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
-TEST_FILES = ("test_batch",)
+URL = CIFAR10.url
+FOLDER = CIFAR10.base_folder
+TRAIN_FILES = tuple(name for name, _ in CIFAR10.train_list)
+TEST_FILES = tuple(name for name, _ in CIFAR10.test_list)
 # Set to 0 to read batch files whose md5 matches no known copy (the tests' tiny fake
 # CIFAR-10 does); the loader then reports the copy as "unverified".
 VERIFY_ENV = "ALEXNET_CIFAR10_VERIFY"
@@ -45,17 +49,11 @@ class KnownCopy:
 
 KNOWN_COPIES = (
     # The published archive: the values torchvision's CIFAR10 checks.
-    KnownCopy("original", "the original CIFAR-10 archive", {
-        "data_batch_1": "c99cafc152244af753f735de768cd75f",
-        "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
-        "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
-        "data_batch_4": "634d18415352ddfa80567beed471001a",
-        "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
-        "test_batch": "40351d587109b95175f43aff81a1287e",
-    }),
-    # What the build machines' ../shared/cifar10/prepare.py writes (byte-identical run to
-    # run, with numpy 2 and Pillow 13): the real images after a public mirror's JPEG
-    # re-encoding, so accuracies run about a point lower than on the original.
+    KnownCopy("original", "the original CIFAR-10 archive",
+              dict(CIFAR10.train_list + CIFAR10.test_list)),
+    # What this project's offline build machines write (byte-identical run to run, with
+    # numpy 2 and Pillow 13): the real images after a public mirror's JPEG re-encoding,
+    # so accuracies run about a point lower than on the original.
     KnownCopy("offline-jpeg", "offline JPEG re-encoding, about a point harder", {
         "data_batch_1": "36aff38e7a9359ef7c56f1840e2a47b1",
         "data_batch_2": "4a6aac613c5c03f23cd90268e912f9ad",
@@ -72,22 +70,8 @@ class DataError(UserError, RuntimeError):
     """CIFAR-10 is missing, damaged or not a known copy; the message says what to do."""
 
 
-def offline_copy_script(root: str | Path) -> Path | None:
-    """The build machines' ``prepare.py``, when this checkout sits beside one.
-
-    On the project's build machines the checkout and ``shared/cifar10/`` are siblings and
-    ``root`` (``data`` or, from ``book/``, ``../data``) is a folder of the checkout, so the
-    script is ``<root>/../../shared/cifar10/prepare.py``. A reader's machine has no such
-    file, so the hint about it shows only where it applies. Relative to the working
-    folder, as the user typed ``root``.
-    """
-    script = Path(os.path.normpath(Path(root).parent / ".." / "shared" / "cifar10" / "prepare.py"))
-    return script if script.is_file() else None
-
-
 def _remedies(root: str | Path) -> str:
-    """How to get CIFAR-10 into ``root``: download, unpack an archive, or (build machines
-    only) write the offline copy."""
+    """How a user gets CIFAR-10 into ``root``: download it, or unpack an archive."""
     folder = Path(root) / FOLDER
     lines = [
         f"  - online: load_cifar10({str(root)!r}, download=True) or "
@@ -95,11 +79,6 @@ def _remedies(root: str | Path) -> str:
         f"  - offline: unpack a cifar-10-python.tar.gz you brought "
         f"(`tar -xzf cifar-10-python.tar.gz -C {root}`) so that {folder} holds the batch files",
     ]
-    script = offline_copy_script(root)
-    if script is not None:
-        lines[-1] += ";"
-        lines.append(f"  - this build machine has the project's offline copy: "
-                     f"python {script} --out {root}")
     return "\n".join(lines)
 
 
@@ -111,11 +90,13 @@ def _missing_message(root: str | Path, missing: list[str], reason: str) -> str:
 
 
 def download_cifar10(root: str | Path = "data") -> Path:
-    """Download and unpack the original archive into ``root`` (md5-checked by torchvision)."""
+    """Download and unpack the original archive into ``root`` (torchvision's CIFAR10 does
+    it, md5-checked)."""
     from torchvision.datasets.utils import download_and_extract_archive
 
     root = Path(root)
-    download_and_extract_archive(URL, download_root=str(root), md5=ARCHIVE_MD5)
+    download_and_extract_archive(CIFAR10.url, download_root=str(root),
+                                 filename=CIFAR10.filename, md5=CIFAR10.tgz_md5)
     return root / FOLDER
 
 
@@ -155,12 +136,34 @@ def _verify_default() -> bool:
     return os.environ.get(VERIFY_ENV, "1").strip() != "0"
 
 
+class BatchUnpickler(pickle.Unpickler):
+    """Python's "Restricting Globals" recipe: CIFAR-10's batches are a dict of lists,
+    strings and one numpy uint8 array, and those are the only things built. Any other
+    global (``os.system``, a class of some module) is refused before it is called, so
+    a file carrying a payload fails as corrupt and runs nothing."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        # a protocol-2 pickle written by Python 3 (a conversion of one's own, the tests'
+        # fake batches) stores the array's bytes as text to encode back: data, not code
+        ("_codecs", "encode"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refused to build {module}.{name}: a CIFAR-10 batch "
+                                     f"holds only lists, strings and a uint8 array")
+
+
 def _read_batch(root: str | Path, name: str) -> tuple[np.ndarray, np.ndarray]:
     """One batch file as (uint8 (n, 3, 32, 32), int64 (n,)); DataError if it is damaged."""
     path = Path(root) / FOLDER / name
     try:
         with open(path, "rb") as f:
-            entry = pickle.load(f, encoding="bytes")
+            entry = BatchUnpickler(io.BufferedReader(f), encoding="bytes").load()
         data = np.asarray(entry[b"data"], dtype=np.uint8)
         labels = np.asarray(entry.get(b"labels", entry.get(b"fine_labels")), dtype=np.int64)
         if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
@@ -214,27 +217,6 @@ def _load(root, train, download, verify) -> tuple[torch.Tensor, torch.Tensor, st
     images = np.concatenate([p[0] for p in parts])
     labels = np.concatenate([p[1] for p in parts])
     return torch.from_numpy(images), torch.from_numpy(labels), copy
-
-
-def channel_stats(images: torch.Tensor, chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and std of images ``(N, 3, H, W)`` (float32, shape (3,)).
-
-    uint8 images are taken on the 0..1 scale. Sums run in float64, ``chunk`` images at a
-    time, so memory stays at one chunk (25 MB for 1024 CIFAR images), never a float copy
-    of the whole training set.
-    """
-    total = torch.zeros(3, dtype=torch.float64)
-    squares = torch.zeros(3, dtype=torch.float64)
-    for part in images.split(chunk):
-        x = part.transpose(0, 1).reshape(3, -1).to(torch.float64)
-        if images.dtype == torch.uint8:
-            x /= 255
-        total += x.sum(1)
-        squares += x.square().sum(1)
-    n = images.numel() // 3
-    mean = total / n
-    var = (squares - n * mean.square()) / (n - 1)  # unbiased, as torch.std
-    return mean.float(), var.clamp_min(0).sqrt().float()
 
 
 def train_val_split(
@@ -312,71 +294,3 @@ def load_splits(
         te_x, te_y = te_x[: profile.test_size], te_y[: profile.test_size]
     mean, std = channel_stats(tr_x)
     return CIFAR10Splits(tr_x, tr_y, va_x, va_y, te_x, te_y, mean, std, copy)
-
-
-class DeviceLoader:
-    """Batches from a split that lives on the device, as uint8, the whole time.
-
-    Each epoch draws its order from the run's ``seed`` and the epoch number alone (call
-    :meth:`set_epoch`), on the run's ``"data"`` stream (:func:`rng.stream_seed`), so a
-    resumed run sees exactly the batches it would have seen and dropout draws other numbers.
-    Yields ``(float images in 0..1, labels)``; ``augment(x, generator)`` runs on the
-    whole batch on the device. Normalization belongs to the model (its first layer).
-    """
-
-    def __init__(
-        self,
-        images: torch.Tensor,
-        labels: torch.Tensor,
-        batch_size: int,
-        device: str | torch.device = "cpu",
-        shuffle: bool = True,
-        drop_last: bool = True,
-        augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
-        seed: int = 0,
-    ):
-        if images.dtype != torch.uint8:
-            raise TypeError(f"DeviceLoader keeps uint8 images, got {images.dtype}")
-        self.device = torch.device(device)
-        self.images = images.to(self.device)
-        self.labels = labels.to(self.device)
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last and len(labels) >= batch_size
-        self.augment = augment
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        """Batches per epoch."""
-        n = len(self.labels)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    @property
-    def samples_per_epoch(self) -> int:
-        """Images served per epoch: all of them, or the full batches only with drop_last
-        (the last batch may be partial otherwise)."""
-        return len(self) * self.batch_size if self.drop_last else len(self.labels)
-
-    def generator(self) -> torch.Generator:
-        """The random stream of the current epoch, on the loader's device."""
-        g = torch.Generator(device=self.device)
-        g.manual_seed(stream_seed(self.seed, "data", self.epoch))
-        return g
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        g = self.generator()
-        n = len(self.labels)
-        if self.shuffle:
-            order = torch.randperm(n, generator=g, device=self.device)
-        else:
-            order = torch.arange(n, device=self.device)
-        for i in range(len(self)):
-            idx = order[i * self.batch_size : (i + 1) * self.batch_size]
-            x = self.images[idx].float().div_(255)
-            if self.augment is not None:
-                x = self.augment(x, g)
-            yield x, self.labels[idx]

@@ -1,9 +1,18 @@
-"""What every chapter of the book calls first and last: say how it runs, then how long it took.
+"""The book's side of alexnet_lib: what the chapters show, read and explore, kept out of the
+training core (which never imports this package; ``tests/test_packaging.py`` checks it).
 
-Imported as ``from alexnet_lib.book import setup_chapter, chapter_footer``. Each chapter's
-first code cell calls :func:`setup_chapter` with the minutes it expects under each
-profile; the banner it prints (profile, device, versions, expected time) is stored with
-the chapter's outputs, so no reader mistakes a smoke-profile figure for a result. The
+Its modules: ``images`` (image helpers), ``inspection`` (named layers, activations, LRN's
+response), ``viz`` (pictures, curves, filters, feature maps, confusion, the LRN curve),
+``architecture_plot`` (the paper's Figure 2 drawn from a model), ``ablations`` (the
+scorecard's rows), ``scorecard`` (its records and statistics), ``scorecard_plot`` (its
+forest plot), ``evidence`` (what the chapters print from it), ``widgets`` (the explorers)
+and ``two_tower`` (the paper's two-GPU split).
+
+This file holds what every chapter calls first and last: say how it runs, then how long it
+took. Imported as ``from alexnet_lib.book import setup_chapter, chapter_footer``. Each
+chapter's first code cell calls :func:`setup_chapter` with the minutes it expects under
+each profile; the banner it prints (profile, device, versions, expected time) is stored
+with the chapter's outputs, so no reader mistakes a smoke-profile figure for a result. The
 last cell calls :func:`chapter_footer` with what :func:`setup_chapter` returned.
 """
 
@@ -15,10 +24,16 @@ import warnings
 
 import torch
 
-from . import __version__
-from .config import ENV_VAR, default_profile_name, get_profile
-from .precision import choose_precision, describe
-from .train import default_device, device_name
+from .. import __version__
+from ..config import get_profile
+from ..precision import (
+    PROFILE_ENV_VAR,
+    choose_precision,
+    default_device,
+    default_profile_name,
+    describe,
+    device_name,
+)
 
 # The profile the chapters' stored outputs come from (what the HTML book shows): `quick`
 # until a `full` GPU run of every chapter exists. `make outputs` uses the same default;
@@ -54,10 +69,10 @@ def setup_chapter(expected_minutes: dict[str, float]) -> dict:
     name = default_profile_name()
     profile = get_profile(name)
     device = default_device()
-    if os.environ.get(ENV_VAR, "").strip():
-        source = f"set by {ENV_VAR}"
+    if os.environ.get(PROFILE_ENV_VAR, "").strip():
+        source = f"set by {PROFILE_ENV_VAR}"
     else:
-        source = f"default for this machine; set {ENV_VAR}=smoke|quick|full to change"
+        source = f"default for this machine; set {PROFILE_ENV_VAR}=smoke|quick|full to change"
     minutes = expected_minutes.get(profile.name)
     expected = (f"about {minutes:g} min for this chapter with the {profile.name} profile"
                 if minutes is not None else f"no estimate for the {profile.name} profile")
@@ -84,7 +99,7 @@ def setup_chapter(expected_minutes: dict[str, float]) -> dict:
         warnings.warn(
             f"profile 'full' but no GPU: this chapter will take far longer than "
             f"{minutes if minutes is not None else '?'} min. In Colab choose Runtime > "
-            f"Change runtime type > GPU; on a CPU set {ENV_VAR}=quick (or smoke).",
+            f"Change runtime type > GPU; on a CPU set {PROFILE_ENV_VAR}=quick (or smoke).",
             RuntimeWarning,
             stacklevel=2,
         )

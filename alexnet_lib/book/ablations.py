@@ -8,8 +8,8 @@ book's tables from their records.
 
 from __future__ import annotations
 
-from .config import RunConfig
-from .errors import ConfigError
+from ..config import RunConfig
+from ..errors import ConfigError
 
 PAPER_SCALE = {"model.input_scale": "paper", "recipe.lr": 0.004}
 

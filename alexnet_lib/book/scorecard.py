@@ -1,6 +1,6 @@
 """The scorecard: what each of the paper's ingredients is worth, from several seeds per row.
 
-``benchmarks/ablations.py`` trains every row of :data:`alexnet_lib.ablations.ROWS` with
+``benchmarks/ablations.py`` trains every row of :data:`alexnet_lib.book.ablations.ROWS` with
 several seeds and records each run as ``<folder>/<row>/seed<s>/history.json``. This module
 reads those records and does the statistics the chapters, the README and the closing
 chapter share: a row's seed-``s`` run is paired with the baseline's seed-``s`` run (same
@@ -9,17 +9,28 @@ noise both runs share cancels in their difference, and the mean difference gets 
 confidence interval from the t-distribution with n - 1 degrees of freedom. A row whose
 interval contains 0 is "not resolved at this scale": the evidence does not say which way
 the ingredient goes.
+
+Where the records are does not depend on the working folder (:func:`records_folder`): an
+explicit folder, else ``$ALEXNET_RECORDS``, else the repository's ``data/records`` next to
+this package (right for the editable install the book uses).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 from pathlib import Path
 
-# where the CPU scorecard's records live, from the repository's root
-SCORECARD_CPU = Path("data") / "records" / "quick-cpu" / "scorecard"
+from ..errors import UserError
+
+RECORDS_ENV_VAR = "ALEXNET_RECORDS"
+# the repository's records, for an editable install (`pip install -e .`, `make install`)
+REPOSITORY_RECORDS = Path(__file__).resolve().parents[2] / "data" / "records"
+# the CPU scorecard inside the records folder, and where that is in the repository
+SCORECARD_IN_RECORDS = Path("quick-cpu") / "scorecard"
+SCORECARD_CPU = Path("data") / "records" / SCORECARD_IN_RECORDS
 UNRESOLVED = "not resolved at this scale"
 # 97.5% quantiles of Student's t for 1..9 degrees of freedom (2 to 10 seeds), for when
 # scipy is not installed
@@ -27,14 +38,28 @@ T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8
         9: 2.262}
 
 
-def find_scorecard(start: str | Path = ".") -> Path:
-    """The CPU scorecard's folder, looked for from ``start`` upwards (a chapter runs in
-    ``book/``, a script in the repository's root)."""
-    start = Path(start).resolve()
-    for folder in (start, *start.parents):
-        if (folder / SCORECARD_CPU).is_dir():
-            return folder / SCORECARD_CPU
-    return Path(start) / SCORECARD_CPU
+def records_folder(records: str | Path | None = None) -> Path:
+    """The folder of the run records (the repository's ``data/records``): ``records`` if
+    given, else ``$ALEXNET_RECORDS`` if set, else :data:`REPOSITORY_RECORDS`. Raises
+    :class:`~alexnet_lib.errors.UserError` when that folder does not exist."""
+    if records is not None:
+        folder, source = Path(records), "the folder given"
+    elif os.environ.get(RECORDS_ENV_VAR, "").strip():
+        folder, source = Path(os.environ[RECORDS_ENV_VAR].strip()), f"${RECORDS_ENV_VAR}"
+    else:
+        folder, source = REPOSITORY_RECORDS, "the repository next to alexnet_lib"
+    if not folder.is_dir():
+        raise UserError(f"no records folder at {folder} ({source}): pass the records folder "
+                        f"(data/records of a clone of the repository) or set "
+                        f"{RECORDS_ENV_VAR} to it")
+    return folder
+
+
+def find_scorecard(records: str | Path | None = None) -> Path:
+    """The CPU scorecard's folder, ``quick-cpu/scorecard`` in the records folder
+    (:func:`records_folder`, which raises when there is none); the scorecard folder itself
+    may not exist yet."""
+    return records_folder(records) / SCORECARD_IN_RECORDS
 
 
 def load_runs(folder: str | Path, normalize=None) -> dict[str, dict[int, dict]]:

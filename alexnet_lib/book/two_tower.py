@@ -22,8 +22,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import PAPER_LRN, LocalResponseNorm
-from .models import IMAGENET_MEAN, IMAGENET_STD, AlexNet, Normalize
+from ..layers import PAPER_LRN, LocalResponseNorm
+from ..models import IMAGENET_MEAN, IMAGENET_STD, AlexNet, Normalize
 
 LRN_SCOPES = ("tower", "all")
 HALF = PAPER_LRN["size"] // 2  # neighbours on each side that one LRN output sums over
