@@ -102,7 +102,13 @@ def ten_crop(x: torch.Tensor, size: int, padding: int = 0) -> torch.Tensor:
 
 
 class TrainAugment:
-    """The training-time pipeline of a profile: crop, flip, PCA lighting, in that order."""
+    """The training-time pipeline of a profile: crop, flip, PCA lighting, in that order.
+
+    Given the eigenvalues and eigenvectors, the lighting numbers are drawn even when
+    ``lighting`` is 0 (and scaled by it): a run without lighting then draws every crop and
+    flip that the run with lighting draws, so the two differ in the lighting alone and
+    can be paired image by image (the scorecard's ``no_lighting`` row).
+    """
 
     def __init__(self, size: int = 32, padding: int = 4, flip: bool = True,
                  lighting: float = 0.1, eigvals=None, eigvecs=None):
@@ -118,4 +124,6 @@ class TrainAugment:
             x = random_flip(x, generator=generator)
         if self.lighting:
             x = pca_lighting(x, self.eigvals, self.eigvecs, self.lighting, generator)
+        elif self.eigvals is not None:  # the same draws as with lighting, scaled by 0
+            torch.randn(x.shape[0], 3, generator=generator, device=x.device)
         return x

@@ -121,3 +121,25 @@ def test_train_augment_composes_and_needs_pca_for_lighting():
     assert aug(x, torch.Generator().manual_seed(0)).shape == x.shape
     with pytest.raises(ValueError, match="rgb_pca"):
         TrainAugment(lighting=0.1)
+
+
+def test_no_lighting_draws_the_same_crops_and_flips_as_lighting():
+    """The no_lighting row pairs with the baseline image by image: without lighting the
+    lighting numbers are still drawn (scaled by 0), so every later crop and flip is the
+    baseline's and the two batches differ by one colour shift per image alone."""
+    from alexnet_lib.augment import TrainAugment
+    from alexnet_lib.data.stats import rgb_pca
+
+    images = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8)
+    eigvals, eigvecs = rgb_pca(images)
+    x = images.float() / 255
+    with_light = TrainAugment(lighting=0.1, eigvals=eigvals, eigvecs=eigvecs)
+    without = TrainAugment(lighting=0.0, eigvals=eigvals, eigvecs=eigvecs)
+    for _ in range(3):  # later batches too: the stream stays in step
+        g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+        a, b = with_light(x, g1), without(x, g2)
+        shift = (a - b).flatten(2)
+        assert torch.allclose(shift, shift[:, :, :1].expand_as(shift), atol=1e-6)
+        assert not torch.equal(a, b)
+        assert torch.equal(g1.get_state(), g2.get_state())
+        x = b

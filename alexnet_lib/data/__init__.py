@@ -78,8 +78,7 @@ def cifar10_data(splits: CIFAR10Splits, config: RunConfig, world: World) -> Trai
     stats = cifar_statistics(splits.train_images)
     d = config.data
     augment = TrainAugment(size=32, padding=d.crop_padding, flip=d.flip, lighting=d.lighting,
-                           eigvals=stats["eigvals"] if d.lighting else None,
-                           eigvecs=stats["eigvecs"] if d.lighting else None)
+                           eigvals=stats["eigvals"], eigvecs=stats["eigvecs"])
     train = DeviceLoader(splits.train_images, splits.train_labels, config.recipe.batch_size,
                          world.device, augment=augment, seed=config.seed, rank=world.rank,
                          world_size=world.size)
