@@ -26,46 +26,9 @@ import typing
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
+from .fields import check, check_fields, parse_value
 
-CHOICES = {
-    "arch": ("AlexNetCIFAR", "AlexNet"),
-    "activation": ("relu", "tanh", "sigmoid"),
-    "lrn": ("paper", "constant", "none"),
-    "dropout_placement": ("paper", "torchvision"),
-    "input_scale": ("standardized", "paper"),
-    "init": ("kaiming", "paper"),
-    "source": ("cifar10", "imagefolder", "imagenette"),
-    "imagenette_size": ("full", "320px", "160px"),
-    "schedule": ("warmup_linear", "plateau"),
-    "precision": ("auto", "bf16", "fp16", "fp32"),
-}
 CIFAR10_TRAIN, CIFAR10_TEST, CIFAR10_CLASSES = 50_000, 10_000, 10
-
-
-def _check(part: str, name: str, ok: bool, value, allowed: str) -> None:
-    if not ok:
-        raise ConfigError(f"{part}.{name}={value!r} is not allowed: {allowed}")
-
-
-def _check_fields(obj, part: str) -> None:
-    """Types first (a bool is not a number here), then the choices."""
-    hints = typing.get_type_hints(type(obj))
-    for f in dataclasses.fields(obj):
-        value, kind = getattr(obj, f.name), hints[f.name]
-        optional = type(None) in typing.get_args(kind)
-        base = next((a for a in typing.get_args(kind) if a is not type(None)), kind)
-        if value is None and optional:
-            continue
-        if base is float and isinstance(value, int) and not isinstance(value, bool):
-            object.__setattr__(obj, f.name, float(value))
-            value = float(value)
-        if not isinstance(value, base) or (base is not bool and isinstance(value, bool)):
-            what = f"{base.__name__}{' or None' if optional else ''}"
-            raise ConfigError(f"{part}.{f.name}={value!r} is not allowed: it takes a {what}")
-        if f.name in CHOICES:
-            _check(part, f.name, value in CHOICES[f.name], value,
-                   f"one of {', '.join(CHOICES[f.name])}")
-
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -89,14 +52,14 @@ class ModelConfig:
     num_classes: int = 10
 
     def __post_init__(self):
-        _check_fields(self, "model")
-        _check("model", "width", self.width > 0 and math.isfinite(self.width), self.width,
+        check_fields(self, "model")
+        check("model", "width", self.width > 0 and math.isfinite(self.width), self.width,
                "a width multiplier > 0 (1.0 is the paper's size)")
-        _check("model", "dropout", 0 <= self.dropout < 1, self.dropout,
+        check("model", "dropout", 0 <= self.dropout < 1, self.dropout,
                "a probability of dropping a unit, 0 <= p < 1")
-        _check("model", "middle_convs", self.middle_convs in (2, 3), self.middle_convs, "2 or 3")
-        _check("model", "groups", self.groups in (1, 2), self.groups, "1 or 2")
-        _check("model", "num_classes", self.num_classes >= 2, self.num_classes, "at least 2")
+        check("model", "middle_convs", self.middle_convs in (2, 3), self.middle_convs, "2 or 3")
+        check("model", "groups", self.groups in (1, 2), self.groups, "1 or 2")
+        check("model", "num_classes", self.num_classes >= 2, self.num_classes, "at least 2")
 
 
 @dataclass(frozen=True)
@@ -128,33 +91,33 @@ class DataConfig:
     draft_decode: bool = False
 
     def __post_init__(self):
-        _check_fields(self, "data")
+        check_fields(self, "data")
         for name in ("train_size", "test_size"):
             value = getattr(self, name)
-            _check("data", name, value is None or value >= 1, value,
+            check("data", name, value is None or value >= 1, value,
                    "a number of images >= 1, or null for all of them")
-        _check("data", "val_size", self.val_size is None or self.val_size >= 0, self.val_size,
+        check("data", "val_size", self.val_size is None or self.val_size >= 0, self.val_size,
                "a number of images >= 0")
         if self.source == "cifar10":
             self._check_cifar10()
         else:
-            _check("data", "crop_size", 1 <= self.crop_size <= self.image_size, self.crop_size,
+            check("data", "crop_size", 1 <= self.crop_size <= self.image_size, self.crop_size,
                    f"1 .. data.image_size ({self.image_size})")
         for name, least in (("crop_padding", 0), ("workers", 0), ("stats_images", 1)):
             value = getattr(self, name)
-            _check("data", name, value >= least, value, f"an integer >= {least}")
-        _check("data", "lighting", self.lighting >= 0 and math.isfinite(self.lighting),
+            check("data", name, value >= least, value, f"an integer >= {least}")
+        check("data", "lighting", self.lighting >= 0 and math.isfinite(self.lighting),
                self.lighting, "the std of the PCA colour noise, >= 0 (0 switches it off)")
 
     def _check_cifar10(self) -> None:
         val = self.val_size or 0
-        _check("data", "val_size", val < CIFAR10_TRAIN, self.val_size,
+        check("data", "val_size", val < CIFAR10_TRAIN, self.val_size,
                f"fewer than CIFAR-10's {CIFAR10_TRAIN:,} training images")
         left = CIFAR10_TRAIN - val
-        _check("data", "train_size", self.train_size is None or self.train_size <= left,
+        check("data", "train_size", self.train_size is None or self.train_size <= left,
                self.train_size, f"at most the {left:,} training images the validation split "
                f"of {val:,} leaves, or null for all of them")
-        _check("data", "test_size", self.test_size is None or self.test_size <= CIFAR10_TEST,
+        check("data", "test_size", self.test_size is None or self.test_size <= CIFAR10_TEST,
                self.test_size, f"at most CIFAR-10's {CIFAR10_TEST:,} test images, or null")
 
 
@@ -191,7 +154,7 @@ class Recipe:
     precision: str = "auto"
 
     def __post_init__(self):
-        _check_fields(self, "recipe")
+        check_fields(self, "recipe")
         checks = {
             "epochs": (self.epochs >= 1, "a number of epochs >= 1"),
             "batch_size": (self.batch_size >= 1, "a batch of at least 1 image"),
@@ -208,7 +171,7 @@ class Recipe:
             "warmup_epochs": (self.warmup_epochs >= 0, "a number of epochs >= 0"),
         }
         for name, (ok, allowed) in checks.items():
-            _check("recipe", name, ok, getattr(self, name), allowed)
+            check("recipe", name, ok, getattr(self, name), allowed)
 
 
 # Records and checkpoints written before a field existed meant what the code did then.
@@ -218,11 +181,14 @@ PARTS = {"model": ModelConfig, "data": DataConfig, "recipe": Recipe}
 
 def model_config_from_dict(d: dict) -> ModelConfig:
     """A :class:`ModelConfig` from its dict as a record or checkpoint stores it, reading
-    older dicts as the code that wrote them meant them (``name`` for ``arch``; dropout on
-    the inputs of fc6 and fc7 before ``dropout_placement`` existed)."""
+    older dicts as the code that wrote them meant them (``name`` for ``arch``; ``lrn``
+    true or false for "paper" or "none"; dropout on the inputs of fc6 and fc7 before
+    ``dropout_placement`` existed)."""
     kwargs = {**LEGACY_MODEL_FIELDS, **d}
     if "name" in kwargs:  # checkpoints written before the run config existed
         kwargs["arch"] = kwargs.pop("name")
+    if isinstance(kwargs.get("lrn"), bool):  # before "constant" existed
+        kwargs["lrn"] = "paper" if kwargs["lrn"] else "none"
     try:
         return ModelConfig(**kwargs)
     except TypeError as err:
@@ -342,31 +308,6 @@ def get_profile(name: str | RunConfig) -> RunConfig:
             f"unknown profile {name!r}: choose one of {', '.join(PROFILES)} "
             f"(set with ALEXNET_PROFILE or --profile)"
         ) from None
-
-
-BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-
-
-def parse_value(key: str, text: str, kind) -> object:
-    """``text`` (from ``--set key=text``) as a value of the field's type, strictly:
-    booleans are true/false/1/0/yes/no, integers refuse ``2.5``, ``null`` is None where
-    the field allows it. A ConfigError names the field otherwise."""
-    args = typing.get_args(kind)
-    if text.strip().lower() in ("null", "none") and type(None) in args:
-        return None
-    base = next((a for a in args if a is not type(None)), kind)
-    try:
-        if base is bool:
-            return BOOLEANS[text.strip().lower()]
-        if base is int:
-            return int(text.strip())
-        if base is float:
-            return float(text.strip())
-    except (KeyError, ValueError):
-        allowed = ("true or false (also 1/0, yes/no)" if base is bool
-                   else f"a{'n integer' if base is int else ' number'}")
-        raise ConfigError(f"{key}={text!r} is not allowed: it takes {allowed}") from None
-    return text
 
 
 def replace_dotted(config: RunConfig, changes: dict) -> RunConfig:

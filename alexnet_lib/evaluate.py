@@ -69,7 +69,8 @@ def evaluate_checkpoint(path: str | Path, data: str | None = None, device=None,
         batches = tensor_batches(images, labels, 50 if ten_crop else 500)
         crop, split = None, "test"
     else:
-        from .data.folders import eval_loader, load_folder_splits
+        from .data.folders import load_folder_splits
+        from .data.loader import eval_loader
 
         splits = load_folder_splits(config.data, download=download)
         if len(splits.classes) != classes:

@@ -159,14 +159,8 @@ class AlexNetCIFAR(nn.Module):
         middle_convs: int = 3,
     ):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ConfigError(
-                f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if init not in ("kaiming", "paper"):
-            raise ConfigError(f"init must be 'kaiming' or 'paper', got {init!r}")
         lrn = LRN_MODES.get(lrn, lrn)  # True / False: the paper's LRN, or none
-        if lrn not in LRN_LAYERS:
-            raise ConfigError(f"lrn must be one of {sorted(LRN_LAYERS)}, got {lrn!r}")
+        # ModelConfig checks every value (activation, lrn, init, middle_convs...) first
         self.config = asdict(ModelConfig(
             arch="AlexNetCIFAR", width=width, activation=activation, lrn=lrn,
             overlap_pool=overlap_pool, dropout=dropout, dropout_placement=dropout_placement,
@@ -184,9 +178,6 @@ class AlexNetCIFAR(nn.Module):
         def norm():
             return LRN_LAYERS[lrn]()
 
-        if middle_convs not in (2, 3):
-            raise ConfigError(f"middle_convs must be 3 (conv3-conv5) or 2 (without conv4), "
-                              f"got {middle_convs!r}")
         self.normalize = Normalize(CIFAR10_MEAN, CIFAR10_STD, input_scale)
         conv4 = [nn.Conv2d(c3, c4, kernel_size=3, padding=1, groups=groups), act()]
         self.features = nn.Sequential(

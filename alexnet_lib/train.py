@@ -228,10 +228,16 @@ def _rate(run: Trainer, batches, crop_size) -> float:
 
 def _save(run: Trainer, epoch: int, history: dict) -> None:
     if run.checkpoint is not None and run.world.is_main:
-        save_checkpoint(run.checkpoint, run.model, run.optimizer, epoch, history,
-                        run.config.to_dict(), lr=run.lr.state_dict(),
-                        world_size=run.world.size, precision=run.precision.name,
-                        scaler=run.scaler.state_dict() if run.scaler is not None else None)
+        try:
+            save_checkpoint(run.checkpoint, run.model, run.optimizer, epoch, history,
+                            run.config.to_dict(), lr=run.lr.state_dict(),
+                            world_size=run.world.size, precision=run.precision.name,
+                            scaler=run.scaler.state_dict() if run.scaler is not None else None)
+        except OSError as err:  # a full disk, a folder made read-only during the run
+            raise UserError(f"could not write {run.checkpoint} after epoch {epoch} "
+                            f"({err.strerror or err}); the previous checkpoint is as it was: "
+                            f"free space or fix the folder, then run the same command to "
+                            f"resume") from err
     distributed.barrier()  # no process runs ahead of the checkpoint
 
 

@@ -99,7 +99,8 @@ def cifar10_data(splits: CIFAR10Splits, config: RunConfig, world: World) -> Trai
 
 def folder_data(config: RunConfig, world: World, download: bool = True) -> TrainingData:
     """Photographs in folders as a run's batches (``folders``)."""
-    from .folders import FolderLoader, eval_loader, image_statistics, load_folder_splits
+    from .folders import image_statistics, load_folder_splits
+    from .loader import FolderLoader, eval_loader
 
     d = config.data
     splits = load_folder_splits(d, download=download)

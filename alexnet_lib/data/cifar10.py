@@ -118,8 +118,10 @@ def verify_cifar10(root: str | Path = "data", train: bool = True) -> str:
                 f"{folder / name} is not a known copy of CIFAR-10 (md5 {digest}; expected "
                 f"{expected}): it may be truncated, damaged or made elsewhere.\n"
                 f"Delete {folder} and get CIFAR-10 again:\n{_remedies(root)}\n"
-                f"  - or, if you trust these files (your own conversion), read them "
-                f"unchecked with verify=False or {VERIFY_ENV}=0."
+                f"  - or, if these files are your own conversion, read them unchecked with "
+                f"verify=False or {VERIFY_ENV}=0: that gives up knowing which images you "
+                f"train on (no copy is recorded); the files are still read without running "
+                f"any code they carry."
             )
         if not matches & candidates:
             raise DataError(
@@ -147,8 +149,10 @@ class BatchUnpickler(pickle.Unpickler):
         ("numpy", "ndarray"), ("numpy", "dtype"),
         ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
         # a protocol-2 pickle written by Python 3 (a conversion of one's own, the tests'
-        # fake batches) stores the array's bytes as text to encode back: data, not code
+        # fake batches) stores the array's bytes as text to encode back, and protocol 5
+        # (pickle.HIGHEST_PROTOCOL) as a buffer: data, not code
         ("_codecs", "encode"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
     }
 
     def find_class(self, module: str, name: str):
@@ -196,6 +200,9 @@ def load_cifar10(
 
 
 def _load(root, train, download, verify) -> tuple[torch.Tensor, torch.Tensor, str]:
+    if Path(root).is_file():
+        raise DataError(f"{root} is a file: CIFAR-10's root is the folder that holds (or will "
+                        f"hold) {FOLDER}/, such as data")
     folder = Path(root) / FOLDER
     names = TRAIN_FILES if train else TEST_FILES
     missing = [n for n in names if not (folder / n).is_file()]

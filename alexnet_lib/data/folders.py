@@ -36,13 +36,11 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
-from torch.utils.data.distributed import DistributedSampler
 from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms import v2
 
 from ..config import DataConfig
 from ..errors import UserError
-from ..rng import stream_seed
 from .stats import pixel_moments, statistics_from_moments
 
 SOURCES = ("imagefolder", "imagenette")
@@ -51,7 +49,18 @@ LAYOUT = "DIR/train/<class>/<image>.JPEG and DIR/val/<class>/<image>.JPEG"
 
 
 class FolderDataError(UserError, RuntimeError):
-    """A data folder or image the user must fix; the message names the path."""
+    """A data folder or image the user must fix; the message names the path.
+
+    Raised inside a DataLoader worker (the statistics, the validation batches), the error
+    reaches the main process re-made from a message holding the worker's whole traceback:
+    only its last line is kept here, so the command line still prints one sentence.
+    """
+
+    def __init__(self, message: str):
+        if "Original Traceback" in message:  # re-raised by DataLoader from a worker
+            last = message.rstrip().splitlines()[-1]
+            message = last.partition(f"{type(self).__name__}: ")[2] or last
+        super().__init__(message)
 
 
 def parse_data_spec(text: str) -> dict:
@@ -277,67 +286,3 @@ def image_statistics(dataset: Dataset, data: DataConfig, rank: int = 0, world_si
     if reduce is not None:
         reduce(moments)
     return {"images": k, **statistics_from_moments(moments)}
-
-
-# ---------------------------------------------------------------------------- batches
-
-class FolderLoader:
-    """The training batches of a folder run, as a batch source for ``train.fit``.
-
-    DataLoader workers decode, cut and mirror each image (``train_transform``); a
-    ``DistributedSampler`` gives each process its share of every epoch's order; the PCA
-    lighting is added on the device to whole batches (``augment``). Yields ``(float
-    images in 0..1, labels)`` on ``world.device``.
-    """
-
-    def __init__(self, dataset: Dataset, batch_size: int, world, augment, *, seed: int = 0,
-                 workers: int = 4):
-        self.dataset, self.batch_size, self.world = dataset, batch_size, world
-        self.augment, self.seed, self.workers = augment, seed, workers
-        self.sampler = DistributedSampler(dataset, num_replicas=world.size, rank=world.rank,
-                                          shuffle=True, seed=stream_seed(seed, "data") % 2**31)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-        self.sampler.set_epoch(epoch)
-
-    def __len__(self) -> int:
-        return -(-len(self.sampler) // self.batch_size)
-
-    @property
-    def samples_per_epoch(self) -> int:
-        return len(self.sampler)
-
-    def __iter__(self):
-        device = self.world.device
-        seed = stream_seed(self.seed, "data", self.epoch, self.world.rank)
-        loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
-                            num_workers=self.workers, pin_memory=device.type == "cuda",
-                            generator=torch.Generator().manual_seed(seed))
-        generator = torch.Generator(device).manual_seed(seed ^ 1)  # the lighting noise
-        batches = iter(loader)
-        for step in range(len(self)):
-            try:
-                x, y = next(batches)
-            except FolderDataError:
-                self._raise_here(step)
-                raise
-            x = x.to(device, non_blocking=True).float().div_(255)
-            yield self.augment(x, generator), y.to(device, non_blocking=True)
-
-    def _raise_here(self, step: int) -> None:
-        """A worker's error reaches this process as text around a traceback: load the
-        failed batch's images here, so the image's own one-sentence error is raised."""
-        order = list(self.sampler)[step * self.batch_size : (step + 1) * self.batch_size]
-        for index in order:
-            self.dataset[index]
-
-
-def eval_loader(dataset: Dataset, batch_size: int, workers: int, world) -> DataLoader:
-    """Evaluation batches of the 256 squares: every ``world.size``-th image from this
-    process's rank, so the processes share the split exactly."""
-    if world.size > 1:
-        dataset = Subset(dataset, range(world.rank, len(dataset), world.size))
-    return DataLoader(dataset, batch_size=batch_size, num_workers=workers,
-                      pin_memory=world.device.type == "cuda")

@@ -1,7 +1,12 @@
-"""Batches of an in-memory split: the device-resident training loader and test batches.
+"""The batch sources of a run: what ``train.fit`` iterates, for every source.
 
-The whole CIFAR-10 training set is 150 MB as uint8, so it lives on the training device
-and every batch is cut, augmented and normalized there, with no per-image Python.
+- :class:`DeviceLoader`: CIFAR-10. The whole training set is 150 MB as uint8, so it lives
+  on the training device and every batch is cut, augmented and normalized there, with no
+  per-image Python; :func:`tensor_batches` cuts a split in memory into test batches.
+- :class:`FolderLoader`: photographs, decoded and cut by DataLoader workers;
+  :func:`eval_loader` their test batches.
+
+Each shares an epoch out among the processes of a data-parallel run by rank.
 """
 
 from __future__ import annotations
@@ -9,8 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data.distributed import DistributedSampler
 
 from ..rng import stream_seed
+from .folders import FolderDataError
 
 
 class DeviceLoader:
@@ -106,3 +114,65 @@ def tensor_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int =
     if world_size > 1:
         images, labels = images[rank::world_size], labels[rank::world_size]
     return list(zip(images.split(batch_size), labels.split(batch_size), strict=True))
+
+
+class FolderLoader:
+    """The training batches of a folder run, as a batch source for ``train.fit``.
+
+    DataLoader workers decode, cut and mirror each image (``train_transform``); a
+    ``DistributedSampler`` gives each process its share of every epoch's order; the PCA
+    lighting is added on the device to whole batches (``augment``). Yields ``(float
+    images in 0..1, labels)`` on ``world.device``.
+    """
+
+    def __init__(self, dataset: Dataset, batch_size: int, world, augment, *, seed: int = 0,
+                 workers: int = 4):
+        self.dataset, self.batch_size, self.world = dataset, batch_size, world
+        self.augment, self.seed, self.workers = augment, seed, workers
+        self.sampler = DistributedSampler(dataset, num_replicas=world.size, rank=world.rank,
+                                          shuffle=True, seed=stream_seed(seed, "data") % 2**31)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.sampler.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return -(-len(self.sampler) // self.batch_size)
+
+    @property
+    def samples_per_epoch(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self):
+        device = self.world.device
+        seed = stream_seed(self.seed, "data", self.epoch, self.world.rank)
+        loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
+                            num_workers=self.workers, pin_memory=device.type == "cuda",
+                            generator=torch.Generator().manual_seed(seed))
+        generator = torch.Generator(device).manual_seed(seed ^ 1)  # the lighting noise
+        batches = iter(loader)
+        for step in range(len(self)):
+            try:
+                x, y = next(batches)
+            except FolderDataError:
+                self._raise_here(step)
+                raise
+            x = x.to(device, non_blocking=True).float().div_(255)
+            yield self.augment(x, generator), y.to(device, non_blocking=True)
+
+    def _raise_here(self, step: int) -> None:
+        """A worker's error reaches this process as text around a traceback: load the
+        failed batch's images here, so the image's own one-sentence error is raised."""
+        order = list(self.sampler)[step * self.batch_size : (step + 1) * self.batch_size]
+        for index in order:
+            self.dataset[index]
+
+
+def eval_loader(dataset: Dataset, batch_size: int, workers: int, world) -> DataLoader:
+    """Evaluation batches of the 256 squares: every ``world.size``-th image from this
+    process's rank, so the processes share the split exactly."""
+    if world.size > 1:
+        dataset = Subset(dataset, range(world.rank, len(dataset), world.size))
+    return DataLoader(dataset, batch_size=batch_size, num_workers=workers,
+                      pin_memory=world.device.type == "cuda")

@@ -16,13 +16,15 @@ MOMENTS = 13  # count, the three channel sums, the nine products of two channels
 
 def pixel_moments(images: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
     """float64 ``[count, sum r, sum g, sum b, the 9 sums r*r, r*g, ...]`` over the pixels
-    of ``images`` (uint8 ``(N, 3, H, W)``, or a ``(3, pixels)`` uint8 table), ``chunk``
-    images at a time."""
+    of ``images`` (uint8 ``(N, 3, H, W)``, or a ``(3, pixels)`` uint8 table; floats are
+    taken as already on the 0..1 scale), ``chunk`` images at a time."""
     moments = torch.zeros(MOMENTS, dtype=torch.float64)
     parts = [images] if images.dim() == 2 else images.split(chunk)
     for part in parts:
         p = part if part.dim() == 2 else part.transpose(0, 1).reshape(3, -1)
-        p = p.to(torch.float64).div_(255)
+        p = p.to(torch.float64)
+        if images.dtype == torch.uint8:
+            p = p.div_(255)
         moments[0] += p.shape[1]
         moments[1:4] += p.sum(1)
         moments[4:] += (p @ p.T).flatten()
