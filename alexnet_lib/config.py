@@ -213,13 +213,13 @@ class RunConfig:
                                   f"fields one by one, e.g. {example}=...")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ConfigError(f"seed={self.seed!r} is not allowed: an integer >= 0")
-        if self.data.source == "cifar10" and self.model.num_classes != CIFAR10_CLASSES:
-            raise ConfigError(f"model.num_classes={self.model.num_classes} is not allowed with "
-                              f"data.source=cifar10: CIFAR-10 has {CIFAR10_CLASSES} classes")
         if self.data.source == "cifar10" and self.model.arch == "AlexNet":
             raise ConfigError("model.arch=AlexNet takes 227x227 photographs, not CIFAR-10's "
                               "32x32 images: use data.source=imagefolder or imagenette "
                               "(--data imagefolder:DIR), or model.arch=AlexNetCIFAR")
+        if self.data.source == "cifar10" and self.model.num_classes != CIFAR10_CLASSES:
+            raise ConfigError(f"model.num_classes={self.model.num_classes} is not allowed with "
+                              f"data.source=cifar10: CIFAR-10 has {CIFAR10_CLASSES} classes")
 
     def replace(self, **changes) -> RunConfig:
         """A copy with fields changed by name: ``seed=1``, ``**{"model.dropout": 0.0}``.

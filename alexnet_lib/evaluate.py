@@ -43,8 +43,9 @@ def _data_for(config: RunConfig, data: str | None) -> RunConfig:
         raise ConfigError(f"--data {data}: this checkpoint is the paper's AlexNet, which takes "
                           f"227x227 photographs, not CIFAR-10's 32x32 images; test it on "
                           f"--data imagefolder:DIR or imagenette:DIR")
-    if changes["data.source"] != "cifar10" and arch == "AlexNetCIFAR":
-        raise ConfigError(f"--data {data}: this checkpoint is AlexNetCIFAR, which takes "
+    # a folder run keeps its crop size on other folders; a CIFAR-10 run has none to keep
+    if changes["data.source"] != "cifar10" and config.data.source == "cifar10":
+        raise ConfigError(f"--data {data}: this checkpoint is {arch} trained on CIFAR-10's "
                           f"32x32 images: test it on CIFAR-10 (--data cifar10 or the folder "
                           f"holding cifar-10-batches-py/)")
     return config.replace(**changes)

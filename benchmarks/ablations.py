@@ -7,7 +7,7 @@ r"""The paper's claims, checked on CIFAR-10: each ingredient switched off, with 
 On two cores, two workers at once, one thread each, share the sweep without overlap
 (``--shard 0/2`` and ``--shard 1/2`` take every other run of the same list).
 
-Every row of ``alexnet_lib.ablations.ROWS`` changes one thing of the profile's run config;
+Every row of ``alexnet_lib.book.ablations.ROWS`` changes one thing of the profile's run config;
 with seed ``s`` a row starts from the same initial weights (where the architecture allows)
 and sees the same data order and augmentation as the baseline's seed-``s`` run, so the two
 can be compared pair by pair. Each run is recorded as ``OUT/<row>/seed<s>/history.json``
@@ -23,16 +23,14 @@ spread, paired differences with confidence intervals) from the records.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from provenance import provenance
+from train_record import record_run
 
-from provenance import provenance  # noqa: E402
-from train_record import record_run  # noqa: E402
-
-from alexnet_lib.ablations import ROWS, row_config  # noqa: E402
-from alexnet_lib.config import PROFILES, default_profile_name, get_profile  # noqa: E402
+from alexnet_lib.book.ablations import ROWS, row_config
+from alexnet_lib.config import PROFILES, get_profile
+from alexnet_lib.precision import default_profile_name
 
 
 def summary(records: dict[str, dict]) -> str:
@@ -59,7 +57,8 @@ def main(argv=None) -> str:
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--epochs", type=int, default=None, help="override the profile's epochs")
-    parser.add_argument("--data", default="data")
+    parser.add_argument("--data", default="data",
+                        help="the folder holding cifar-10-batches-py/ (data.root)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--no-download", action="store_true",
                         help="fail instead of downloading CIFAR-10 when data/ lacks it")
@@ -78,7 +77,7 @@ def main(argv=None) -> str:
 
         torch.set_num_threads(args.threads)
     out = args.out or Path("runs") / f"ablations-{args.profile}"
-    base = get_profile(args.profile)
+    base = get_profile(args.profile).replace(**{"data.root": args.data})
     if args.epochs:
         base = base.replace(**{"recipe.epochs": args.epochs})
     extra = provenance(__file__, argv)
@@ -89,7 +88,7 @@ def main(argv=None) -> str:
         if not (target / "history.json").is_file():
             print(f"== {name}, seed {seed}: {ROWS[name][0]}", flush=True)
         records[f"{name}, seed {seed}"] = record_run(
-            row_config(base, name).replace(seed=seed), target, args.data,
+            row_config(base, name).replace(seed=seed), target,
             extra={**extra, "row": name}, skip_finished=True, device=args.device,
             download=not args.no_download)
     text = summary(records)

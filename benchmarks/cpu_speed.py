@@ -24,20 +24,16 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from provenance import provenance, write_record
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from provenance import provenance, write_record  # noqa: E402
-
-from alexnet_lib.layers import LocalResponseNorm  # noqa: E402
-from alexnet_lib.models import AlexNetCIFAR  # noqa: E402
-from alexnet_lib.precision import (  # noqa: E402
+from alexnet_lib.layers import LocalResponseNorm
+from alexnet_lib.models import AlexNetCIFAR
+from alexnet_lib.precision import (
     BF16,
     FP32,
     channels_last_helps,
@@ -45,7 +41,7 @@ from alexnet_lib.precision import (  # noqa: E402
     cpu_has_native_bf16,
     describe,
 )
-from alexnet_lib.train import train_step  # noqa: E402
+from alexnet_lib.sgd import train_step
 
 
 @dataclass

@@ -3,6 +3,9 @@
     python benchmarks/gpu_runs.py --out runs/gpu            # a CUDA machine, CIFAR-10 in data/
     python benchmarks/gpu_runs.py --out /tmp/r --rehearse   # the same stages in a minute on CPU
 
+(with ``alexnet_lib`` installed, ``pip install -e .``, or ``PYTHONPATH=.`` in a bare copy
+of the tree: the script imports the library, and its neighbours from its own folder).
+
 Stages, run in this order, each with its own wall-clock budget so that one slow stage
 cannot starve the next; ``--stages`` picks some (the default: the full-profile ones, since
 the quick-profile stages are recorded in ``data/records/gpu-h200/``):
@@ -46,14 +49,12 @@ import tarfile
 import time
 from pathlib import Path
 
+from ablations import summary
+from provenance import git_commit
+
+from alexnet_lib.book.ablations import ROWS
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from ablations import summary  # noqa: E402
-from provenance import git_commit  # noqa: E402
-
-from alexnet_lib.ablations import ROWS  # noqa: E402
 
 # Every override below is a dotted field of alexnet_lib.config.RunConfig.
 # quick-profile candidates: the same epochs, images and width, hence the same CPU time
@@ -89,9 +90,9 @@ def one(args) -> None:
     from alexnet_lib.config import get_profile
     from alexnet_lib.run import run_training
 
-    config = get_profile(args.profile).replace(**{"seed": args.seed,
+    config = get_profile(args.profile).replace(**{"seed": args.seed, "data.root": args.data,
                                                   **json.loads(args.overrides)})
-    record = run_training(config, Path(args.out), args.data, download=False, device=args.device,
+    record = run_training(config, Path(args.out), download=False, device=args.device,
                           progress=False, extra={"commit": git_commit()})
     t = record["test"]
     print(f"done {args.out}: val {record['history']['val_acc'][-1]:.2%} test "

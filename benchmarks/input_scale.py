@@ -10,7 +10,7 @@ conv1 learns about 63^2 = 4,000 times faster, relative to its weights, than on s
 inputs. This pilot trains short runs of each candidate on 15,000 training images for
 3 epochs (the `quick` profile otherwise) and keeps, for each, the validation accuracy after
 every epoch (the choice is made on it, never on the test set), test top-1 and the share of
-active units each LRN layer damps more than 5% below k^-beta (``inspection.lrn_damping``).
+active units each LRN layer damps more than 5% below k^-beta (``probes.lrn_damping``).
 Each candidate is recorded as ``OUT/<candidate>/history.json``; a finished one is not run
 again, and ``OUT/summary.json`` gathers them.
 """
@@ -18,15 +18,12 @@ again, and ``OUT/summary.json`` gathers them.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from provenance import provenance, write_record
+from train_record import record_run
 
-from provenance import provenance, write_record  # noqa: E402
-from train_record import record_run  # noqa: E402
-
-from alexnet_lib.config import get_profile  # noqa: E402
+from alexnet_lib.config import get_profile
 
 PILOT = {"data.train_size": 15000, "data.test_size": 2000, "recipe.epochs": 3}
 PAPER = {"model.input_scale": "paper"}
@@ -70,10 +67,10 @@ def main(argv=None) -> dict:
     results = {}
     for name in args.candidates:
         overrides = {**pilot, **CANDIDATES[name]}
-        config = get_profile("quick").replace(**overrides)
+        config = get_profile("quick").replace(**{"data.root": args.data, **overrides})
         print(f"== {name}: {CANDIDATES[name] or 'the quick profile'}", flush=True)
         try:
-            record = record_run(config, args.out / name, args.data, skip_finished=True,
+            record = record_run(config, args.out / name, skip_finished=True,
                                 extra={**extra, "overrides": overrides}, progress=False,
                                 download=False)
         except FloatingPointError as err:  # train.NonFiniteLossError: it diverged

@@ -5,12 +5,12 @@
 The paper "down-sampled the images to a fixed resolution of 256 x 256" once, before
 training (section 2). Without that step every epoch decodes each full-size JPEG again and
 shrinks it. This measures, per image, on one CPU thread (a DataLoader worker is one
-process on one core), what ``folder_data``'s training pipeline costs:
+process on one core), what ``data.folders``' training pipeline costs:
 
 - ``full``: decode the full-size JPEG (Pillow), then the paper's 256 square and a random
-  227 crop and mirror (``folder_data.train_transform``): every epoch without pre-resizing;
+  227 crop and mirror (``data.folders.train_transform``): every epoch without pre-resizing;
 - ``draft``: the same, with libjpeg decoding straight to a power-of-two fraction of the
-  size that is still at least 256 (``FolderData.draft_decode``);
+  size that is still at least 256 (``DataConfig.draft_decode``);
 - ``pre-resized``: decode a copy whose shorter side was resized to 256 once, then the same
   transform: every epoch after pre-resizing;
 - ``pre-resize once``: decode, resize and re-encode one image (JPEG quality 90): the
@@ -29,19 +29,16 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
-import sys
 import time
 import warnings
 from pathlib import Path
 
 import torch
 from PIL import Image
+from provenance import provenance, write_record
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from provenance import provenance, write_record  # noqa: E402
-
-from alexnet_lib.folder_data import FolderData, load_image, train_transform  # noqa: E402
+from alexnet_lib.config import DataConfig
+from alexnet_lib.data.folders import load_image, train_transform
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 
@@ -88,7 +85,7 @@ def per_image_ms(work, paths, repeats: int) -> float:
 
 
 def cpu_rows(files, repeats: int) -> dict:
-    transform = train_transform(FolderData())
+    transform = train_transform(DataConfig(source="imagefolder"))
     full = [f["full"] for f in files.values()] * 5
     small = [f["small"] for f in files.values()] * 5
     tmp = Path(full[0]).parent / "once.jpg"

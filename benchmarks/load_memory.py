@@ -18,11 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from provenance import provenance, write_record
 
-from provenance import provenance, write_record  # noqa: E402
-
-from alexnet_lib.config import get_profile  # noqa: E402
+from alexnet_lib.config import get_profile
 
 WAYS = {
     "imports": "pass",

@@ -20,20 +20,21 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
+from provenance import provenance, write_record
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from provenance import provenance, write_record  # noqa: E402
-
-from alexnet_lib.layers import PAPER_LRN, LocalResponseNorm  # noqa: E402
-from alexnet_lib.models import AlexNetCIFAR  # noqa: E402
-from alexnet_lib.precision import channels_last_helps, choose_precision  # noqa: E402
-from alexnet_lib.train import default_device, device_name, train_step  # noqa: E402
+from alexnet_lib.layers import PAPER_LRN, LocalResponseNorm
+from alexnet_lib.models import AlexNetCIFAR
+from alexnet_lib.precision import (
+    channels_last_helps,
+    choose_precision,
+    default_device,
+    device_name,
+)
+from alexnet_lib.sgd import train_step
 
 
 def lrn_input_shapes(width: float, batch_size: int) -> list[tuple[int, ...]]:

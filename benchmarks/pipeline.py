@@ -18,25 +18,26 @@ writes them as a JSON record (what ``tools/records.py`` tables):
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+from provenance import provenance, write_record
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from provenance import provenance, write_record  # noqa: E402
 
 from alexnet_lib.augment import TrainAugment
 from alexnet_lib.data import DeviceLoader, channel_stats, load_cifar10
 from alexnet_lib.models import AlexNetCIFAR
-from alexnet_lib.precision import channels_last_helps, choose_precision
-from alexnet_lib.train import default_device, device_name, train_step
+from alexnet_lib.precision import (
+    channels_last_helps,
+    choose_precision,
+    default_device,
+    device_name,
+)
+from alexnet_lib.sgd import train_step
 
 
 class PILCIFAR10(Dataset):
@@ -57,7 +58,7 @@ class PILCIFAR10(Dataset):
 def train_steps(model, batches, steps, device, warmup=3) -> float:
     """Images per second over ``steps`` SGD steps, after ``warmup`` untimed ones.
 
-    Each step is the library's own (``train.train_step``) in the precision and memory
+    Each step is the library's own (``sgd.train_step``) in the precision and memory
     layout ``fit`` picks for the device, so only the pipeline differs between the two.
     """
     cuda = device.type == "cuda"

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from provenance import provenance
 
-from provenance import provenance  # noqa: E402
+from alexnet_lib.config import PROFILES, RunConfig, get_profile
+from alexnet_lib.precision import default_profile_name
 
-from alexnet_lib.config import PROFILES, RunConfig, default_profile_name, get_profile  # noqa: E402
 
-
-def record_run(config: RunConfig, out: Path, data_root: str | Path = "data", *,
-               extra: dict | None = None, skip_finished: bool = False, **kwargs) -> dict:
-    """Train ``config`` into ``out`` and keep only its record.
+def record_run(config: RunConfig, out: Path, *, extra: dict | None = None,
+               skip_finished: bool = False, **kwargs) -> dict:
+    """Train ``config`` into ``out`` and keep only its record (the data is the config's:
+    ``data.source`` and ``data.root``).
 
     With ``skip_finished`` a folder that already holds a record is not trained again (a
     sweep resumes); an unfinished run resumes from its checkpoint either way.
@@ -37,7 +36,7 @@ def record_run(config: RunConfig, out: Path, data_root: str | Path = "data", *,
     path = out / "history.json"
     if skip_finished and path.is_file():
         return json.loads(path.read_text())
-    record = run_training(config, out, data_root, extra=extra, **kwargs)
+    record = run_training(config, out, extra=extra, **kwargs)
     (out / "checkpoint.pt").unlink(missing_ok=True)  # records only
     return record
 
@@ -47,13 +46,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--profile", choices=list(PROFILES), default=default_profile_name())
     parser.add_argument("--out", type=Path, required=True, help="folder of the record")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", default="data")
+    parser.add_argument("--data", default="data",
+                        help="the folder holding cifar-10-batches-py/ (data.root)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--no-download", action="store_true",
                         help="fail instead of downloading CIFAR-10 when data/ lacks it")
     args = parser.parse_args(argv)
-    config = get_profile(args.profile).replace(seed=args.seed)
-    record = record_run(config, args.out, args.data, extra=provenance(__file__, argv),
+    config = get_profile(args.profile).replace(seed=args.seed, **{"data.root": args.data})
+    record = record_run(config, args.out, extra=provenance(__file__, argv),
                         device=args.device, download=not args.no_download)
     t = record["test"]
     print(f"{args.out}: test top-1 {t['single_top1']:.2%}, ten-crop {t['ten_crop_top1']:.2%}, "

@@ -1,24 +1,21 @@
 """The benchmark scripts run end to end on the tiny dataset (their numbers are not tested)."""
 
 import json
-import sys
 from pathlib import Path
 
+import ablations
+import input_scale
+import lrn
+import pipeline
+import provenance
 import pytest
+import train_record
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-import ablations  # noqa: E402
-import input_scale  # noqa: E402
-import lrn  # noqa: E402
-import pipeline  # noqa: E402
-import provenance  # noqa: E402
-import train_record  # noqa: E402
-
-from alexnet_lib.ablations import reference  # noqa: E402
-from alexnet_lib.config import PROFILES  # noqa: E402
+from alexnet_lib.book.ablations import reference
+from alexnet_lib.config import PROFILES
 
 
+@pytest.mark.slow
 def test_pipeline_benchmark_writes_a_json_record(cifar_root, tmp_path, capsys):
     out = tmp_path / "records" / "pipeline.json"
     argv = ["--data", str(cifar_root), "--steps", "2", "--batch-size", "16", "--workers", "0",
@@ -63,6 +60,7 @@ def test_lrn_benchmark_writes_a_json_record(tmp_path, capsys):
     assert capsys.readouterr().out.strip().endswith(f"{record['lrn_share']:.0%}")
 
 
+@pytest.mark.slow
 def test_ablations_record_each_row_and_seed_and_resume(cifar_root, tmp_path, tiny_profile,
                                                      monkeypatch):
     tiny = tiny_profile.replace(name="smoke", **{"recipe.epochs": 2})
@@ -76,7 +74,9 @@ def test_ablations_record_each_row_and_seed_and_resume(cifar_root, tmp_path, tin
         for seed in (0, 1):
             folder = tmp_path / row / f"seed{seed}"
             record = json.loads((folder / "history.json").read_text())
-            assert record["config"] == ablations.row_config(tiny, row).replace(
+            # the run's whole config, the data's folder (--data) included
+            here = tiny.replace(**{"data.root": str(cifar_root)})
+            assert record["config"] == ablations.row_config(here, row).replace(
                 seed=seed).to_dict()
             assert record["row"] == row and "commit" in record
             assert record["command"].startswith("python benchmarks/ablations.py --profile smoke")
@@ -93,6 +93,7 @@ def test_ablations_record_each_row_and_seed_and_resume(cifar_root, tmp_path, tin
     assert ablations.main(argv) == text
 
 
+@pytest.mark.slow
 def test_train_record_keeps_only_a_record_with_provenance(cifar_root, tmp_path, tiny_profile,
                                                           monkeypatch):
     monkeypatch.setitem(PROFILES, "smoke", tiny_profile.replace(
@@ -132,6 +133,7 @@ def test_ablation_rows_change_one_thing_each():
         ablations.main(["--rows", "nonsense"])
 
 
+@pytest.mark.slow
 def test_load_memory_benchmark_writes_a_json_record(cifar_root, tmp_path, capsys):
     import load_memory
 
@@ -143,6 +145,7 @@ def test_load_memory_benchmark_writes_a_json_record(cifar_root, tmp_path, capsys
     assert "library" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_input_scale_pilot_records_each_candidate_and_its_lrn_damping(cifar_root, tmp_path,
                                                                       tiny_profile, monkeypatch):
     monkeypatch.setitem(PROFILES, "quick", tiny_profile.replace(name="quick"))

@@ -1,6 +1,6 @@
 """setup_chapter / chapter_footer: the banner every chapter prints first and last.
 
-(These test ``alexnet_lib/book.py``; they can move to ``tests/`` with it.)
+(These test ``alexnet_lib/book/__init__.py``.)
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def test_other_files_torch_can_read_are_foreign(tmp_path):
 def test_a_checkpoint_of_another_model_or_shape(tmp_path):
     state = {"model_config": {"name": "VGG"}, "model": {}}
     torch.save(state, tmp_path / "vgg.pt")
-    refused(tmp_path / "vgg.pt", "cannot rebuild", "unknown model 'VGG'")
+    refused(tmp_path / "vgg.pt", "cannot rebuild", "model.arch='VGG'")
     model = small_model()
     state = {"model_config": dict(model.config, width=0.25), "model": model.state_dict()}
     torch.save(state, tmp_path / "shape.pt")

@@ -1,16 +1,12 @@
 """benchmarks/cpu_speed.py runs end to end with tiny settings (its numbers are not tested)."""
 
 import json
-import sys
-from pathlib import Path
 
+import cpu_speed
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import cpu_speed  # noqa: E402
-
-
+@pytest.mark.slow
 def test_cpu_speed_writes_a_record_and_ends_with_the_speedup(tmp_path, capsys):
     out = tmp_path / "records" / "cpu-speed.json"
     argv = ["--width", "0.125", "--batch-size", "8", "--steps", "1", "--rounds", "2",
@@ -40,6 +36,7 @@ def test_cpu_speed_writes_a_record_and_ends_with_the_speedup(tmp_path, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1] == f"speedup {record['speedup']:.2f}"
 
 
+@pytest.mark.slow
 def test_a_failing_lever_is_a_row_with_its_error(tmp_path, monkeypatch):
     def broken(model, **kwargs):
         raise RuntimeError("inductor is not here")

@@ -10,21 +10,27 @@ import pytest
 import torch
 from fake_cifar import PER_BATCH, TEST_SIZE, make_images, write_cifar
 
-from alexnet_lib import data as data_module
-from alexnet_lib.config import DataConfig
+from alexnet_lib import augment
+from alexnet_lib.config import DataConfig, ModelConfig, Recipe, RunConfig
 from alexnet_lib.data import (
     CLASSES,
     KNOWN_COPIES,
     VERIFY_ENV,
     DataError,
     DeviceLoader,
-    KnownCopy,
+    build_data,
     channel_stats,
     load_cifar10,
     load_splits,
+    rgb_pca,
+    tensor_batches,
     train_val_split,
     verify_cifar10,
 )
+from alexnet_lib.data import cifar10 as data_module
+from alexnet_lib.data.cifar10 import BatchUnpickler, KnownCopy
+from alexnet_lib.data.stats import pixel_moments, statistics_from_moments
+from alexnet_lib.distributed import World
 from alexnet_lib.rng import stream_seed
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,8 +47,22 @@ def test_load_reads_the_batches_exactly(cifar_root):
     assert test_images.shape == (TEST_SIZE, 3, 32, 32) and len(test_labels) == TEST_SIZE
 
 
-def test_classes_are_the_ten_names():
-    assert CLASSES[0] == "airplane" and CLASSES[-1] == "truck" and len(CLASSES) == 10
+@pytest.mark.skipif(not (REPO / "data" / "cifar-10-batches-py" / "batches.meta").is_file(),
+                    reason="no CIFAR-10 in data/")
+def test_classes_are_the_archives_label_names_in_order():
+    with open(REPO / "data" / "cifar-10-batches-py" / "batches.meta", "rb") as f:
+        meta = BatchUnpickler(f, encoding="bytes").load()
+    assert [name.decode() for name in meta[b"label_names"]] == list(CLASSES)
+
+
+def test_a_label_outside_the_ten_classes_is_corrupt(cifar_root):
+    path = cifar_root / "cifar-10-batches-py" / "test_batch"
+    data, labels = make_images(TEST_SIZE, seed=99)
+    labels[5] = len(CLASSES)
+    with open(path, "wb") as f:
+        pickle.dump({b"data": data, b"labels": labels}, f, protocol=2)
+    with pytest.raises(DataError, match="test_batch is truncated or corrupt.*labels outside"):
+        load_cifar10(cifar_root, train=False, download=False)
 
 
 def test_missing_offline_names_folder_and_remedies(tmp_path):
@@ -51,20 +71,8 @@ def test_missing_offline_names_folder_and_remedies(tmp_path):
     message = str(err.value)
     assert str(tmp_path / "cifar-10-batches-py") in message
     assert "download=True" in message and "tar -xzf cifar-10-python.tar.gz" in message
-    # a reader's machine has no ../shared/cifar10 beside its checkout: no build-machine hint
+    # no build-machine hints in a reader's error (this project's own machines' scripts)
     assert "prepare.py" not in message and "shared" not in message
-
-
-def test_build_machines_get_the_offline_copy_hint(tmp_path, monkeypatch):
-    (tmp_path / "shared" / "cifar10").mkdir(parents=True)
-    (tmp_path / "shared" / "cifar10" / "prepare.py").write_text("")
-    (tmp_path / "main" / "book").mkdir(parents=True)
-    monkeypatch.chdir(tmp_path / "main")  # the checkout, beside shared/
-    with pytest.raises(DataError, match=r"python \.\./shared/cifar10/prepare\.py --out data$"):
-        load_cifar10("data", download=False)
-    monkeypatch.chdir(tmp_path / "main" / "book")  # where the chapters' kernels start
-    with pytest.raises(DataError, match=r"\.\./\.\./shared/cifar10/prepare\.py --out \.\./data"):
-        load_cifar10("../data", download=False)
 
 
 def test_messages_name_the_path_as_typed(tmp_path, monkeypatch):
@@ -92,13 +100,14 @@ def test_failed_download_is_a_clear_error(tmp_path, monkeypatch):
 def test_download_uses_the_md5_checked_original(tmp_path, monkeypatch):
     calls = []
 
-    def fake_download(url, download_root, md5):
-        calls.append((url, md5))
+    def fake_download(url, download_root, filename, md5):
+        calls.append((url, filename, md5))
         write_cifar(tmp_path)  # what unpacking the archive leaves behind
 
     monkeypatch.setattr("torchvision.datasets.utils.download_and_extract_archive", fake_download)
     images, _ = load_cifar10(tmp_path, download=True, verify=False)  # fake batches
-    assert calls == [(data_module.URL, "c58f30108f718f92721af3b95e74349a")]
+    assert calls == [(data_module.URL, "cifar-10-python.tar.gz",
+                      "c58f30108f718f92721af3b95e74349a")]
     assert len(images) == 5 * PER_BATCH
     load_cifar10(tmp_path, download=True, verify=False)  # present now: no second download
     assert len(calls) == 1
@@ -122,6 +131,46 @@ def test_unknown_files_are_refused_before_unpickling(tmp_path, monkeypatch):
 class Exploit:
     def __reduce__(self):
         return (os.system, ("touch pwned",))
+
+
+class OpensAFile:
+    """A payload that creates a marker file when unpickled, through a plain builtin."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("payload", ["os.system", "builtins.open"])
+def test_a_payload_is_refused_even_unchecked(cifar_root, tmp_path, monkeypatch, payload):
+    # the md5 check is off (the fixture sets ALEXNET_CIFAR10_VERIFY=0): the unpickler alone
+    # must refuse to build anything but CIFAR-10's dict, lists, strings and arrays
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "pwned"
+    bad = Exploit() if payload == "os.system" else OpensAFile(str(marker))
+    path = cifar_root / "cifar-10-batches-py" / "data_batch_4"
+    data, labels = make_images(PER_BATCH, seed=4)
+    with open(path, "wb") as f:
+        pickle.dump({b"data": data, b"labels": labels, b"batch_label": bad}, f, protocol=2)
+    with pytest.raises(DataError, match=r"data_batch_4 is truncated or corrupt.*refused to build"):
+        load_cifar10(cifar_root, download=False)
+    assert not marker.exists()
+    with pytest.raises(DataError, match="refused to build"):
+        load_splits(DataConfig(val_size=40), root=cifar_root, download=False, verify=False)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_the_batches_numpy_writes_in_any_protocol_are_read(cifar_root, protocol):
+    path = cifar_root / "cifar-10-batches-py" / "test_batch"
+    data, labels = make_images(TEST_SIZE, seed=99)
+    with open(path, "wb") as f:
+        pickle.dump({b"data": data, b"labels": labels}, f, protocol=protocol)
+    images, read = load_cifar10(cifar_root, train=False, download=False)
+    assert np.array_equal(images.numpy().reshape(TEST_SIZE, -1), data)
+    assert read.tolist() == labels
 
 
 def test_known_copy_is_read_and_reported(cifar_root, monkeypatch):
@@ -190,8 +239,34 @@ def test_channel_stats_match_numpy():
         assert np.allclose(std.numpy(), x.std(axis=(0, 2, 3), ddof=1), atol=1e-6)
     mean, std = channel_stats(torch.from_numpy(x).float())  # floats are already 0..1
     assert np.allclose(mean.numpy(), x.mean(axis=(0, 2, 3)), atol=1e-6)
+    assert np.allclose(std.numpy(), x.std(axis=(0, 2, 3), ddof=1), atol=1e-6)
 
 
+def test_moments_add_up_over_shares_as_the_processes_of_a_run_do():
+    images = torch.randint(0, 256, (30, 3, 5, 5), dtype=torch.uint8)
+    whole = pixel_moments(images)
+    shares = pixel_moments(images[0::2], chunk=4) + pixel_moments(images[1::2], chunk=7)
+    assert torch.allclose(whole, shares, rtol=1e-12)
+    stats = statistics_from_moments(shares)
+    pixels = images.transpose(0, 1).reshape(3, -1).double() / 255
+    assert torch.allclose(stats["mean"], pixels.mean(1).float(), atol=1e-6)
+    assert torch.allclose(stats["std"], pixels.std(1).float(), atol=1e-6)
+    cov = stats["eigvecs"] @ torch.diag(stats["eigvals"]) @ stats["eigvecs"].T
+    assert torch.allclose(cov.double(), torch.cov(pixels), atol=1e-6)
+    assert torch.all(stats["eigvals"][:-1] >= stats["eigvals"][1:])  # descending
+
+
+def test_one_pca_for_every_source():
+    """data.rgb_pca (runs) and augment.rgb_pca (the chapters) agree, uint8 or floats."""
+    images = torch.randint(0, 256, (40, 3, 6, 6), dtype=torch.uint8)
+    for x in (images, images.float() / 255):
+        ours_vals, ours_vecs = rgb_pca(x)
+        their_vals, their_vecs = augment.rgb_pca(x)
+        assert torch.allclose(ours_vals, their_vals, rtol=1e-4, atol=1e-7)
+        assert torch.allclose((ours_vecs * their_vecs).sum(0).abs(), torch.ones(3), atol=1e-4)
+
+
+@pytest.mark.slow  # a process of its own, 20,000 images
 def test_channel_stats_make_no_float_copy_of_the_images():
     """20,000 CIFAR-sized images: 61 MB as uint8, 490 MB as float64."""
     code = """
@@ -281,3 +356,65 @@ def test_device_loader_in_order_keeps_everything_and_augments():
 def test_device_loader_wants_uint8():
     with pytest.raises(TypeError):
         DeviceLoader(torch.zeros(4, 3, 2, 2), torch.zeros(4), 2)
+
+
+def test_two_ranks_share_each_global_batch_and_draw_the_same_order():
+    images = torch.arange(40, dtype=torch.uint8).view(40, 1, 1, 1).expand(40, 3, 2, 2).clone()
+    labels = torch.arange(40)
+    one = DeviceLoader(images, labels, batch_size=8, seed=5)
+    ranks = [DeviceLoader(images, labels, batch_size=4, seed=5, rank=r, world_size=2)
+             for r in range(2)]
+    assert len(one) == len(ranks[0]) == len(ranks[1]) == 5
+    assert ranks[0].global_batch == 8 and ranks[1].samples_per_epoch == 20
+    for epoch in (0, 3):
+        for loader in (one, *ranks):
+            loader.set_epoch(epoch)
+        for (_, y), (_, y0), (_, y1) in zip(one, *ranks, strict=True):
+            assert torch.equal(y[0::2], y0) and torch.equal(y[1::2], y1)
+
+
+def test_each_rank_augments_from_its_own_stream():
+    images = torch.zeros(16, 3, 2, 2, dtype=torch.uint8)
+    draws = {}
+
+    def augment(x, generator):
+        draws.setdefault(id(generator), []).append(torch.rand(1, generator=generator).item())
+        return x
+
+    for rank in range(2):
+        loader = DeviceLoader(images, torch.arange(16), 4, seed=1, rank=rank, world_size=2,
+                              augment=augment)
+        list(loader)
+    first, second = draws.values()
+    assert first != second  # the crops and flips of the two shares differ
+
+
+def test_tensor_batches_share_a_split_exactly():
+    images, labels = torch.zeros(11, 3, 2, 2, dtype=torch.uint8), torch.arange(11)
+    parts = [tensor_batches(images, labels, 3, rank=r, world_size=2) for r in range(2)]
+    seen = sorted(int(v) for part in parts for _, y in part for v in y)
+    assert seen == list(range(11))
+    assert [len(y) for _, y in tensor_batches(images, labels, 4)] == [4, 4, 3]
+
+
+def test_build_data_makes_a_cifar_runs_batches_for_each_rank(cifar_root):
+    config = RunConfig("tiny", ModelConfig(width=0.125),
+                       DataConfig(root=str(cifar_root), val_size=40, train_size=100,
+                                  test_size=30),
+                       Recipe(batch_size=10))
+    data = build_data(config, download=False)
+    assert data.sizes == {"train": 100, "val": 40, "test": 30}
+    assert data.config == config and data.classes == list(CLASSES) and data.crop_size is None
+    assert len(data.train) == 10 and data.train_eval is not None
+    assert "CIFAR-10 (unverified): 100 training, 40 validation, 30 test" in data.description
+    assert torch.allclose(data.stats["mean"], data.splits.mean)
+    assert data.stats["eigvals"].shape == (3,) and data.stats["eigvecs"].shape == (3, 3)
+    x, y = next(iter(data.train))
+    assert x.shape == (10, 3, 32, 32) and x.dtype == torch.float32
+    shares = [build_data(config, World(rank=r, size=2), download=False) for r in range(2)]
+    assert [len(s.train) for s in shares] == [5, 5]  # batches of 10 per rank, 20 global
+    val = sorted(sum((y.tolist() for s in shares for _, y in s.val), []))
+    assert val == sorted(data.splits.val_labels.tolist())
+    with pytest.raises(DataError, match="CIFAR-10 not found"):
+        build_data(config.replace(**{"data.root": str(cifar_root / "nowhere")}),
+                   download=False)

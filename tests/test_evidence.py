@@ -1,4 +1,4 @@
-"""What the chapters print from the scorecard (alexnet_lib.evidence)."""
+"""What the chapters print from the scorecard (alexnet_lib.book.evidence)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from alexnet_lib import evidence
-from alexnet_lib.ablations import ROWS
-from alexnet_lib.scorecard import UNRESOLVED
+from alexnet_lib.book import evidence
+from alexnet_lib.book.ablations import ROWS
+from alexnet_lib.book.scorecard import UNRESOLVED
 
 
 def record(top1: float, train: float = 0.9) -> dict:

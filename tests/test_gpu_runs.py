@@ -1,19 +1,15 @@
 """The bookkeeping of benchmarks/gpu_runs.py: a run cut off by its budget keeps its history."""
 
 import json
-import sys
 import tarfile
-from pathlib import Path
+from types import SimpleNamespace
 
+import gpu_runs
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-import gpu_runs  # noqa: E402
-
-from alexnet_lib.checkpoint import save_checkpoint  # noqa: E402
-from alexnet_lib.config import PROFILES  # noqa: E402
-from alexnet_lib.models import AlexNetCIFAR  # noqa: E402
+from alexnet_lib.checkpoint import save_checkpoint
+from alexnet_lib.config import PROFILES
+from alexnet_lib.models import AlexNetCIFAR
 
 
 def test_cut_off_run_leaves_partial_history_and_no_checkpoint(tmp_path):
@@ -50,10 +46,45 @@ def test_unknown_stage_is_refused_before_anything_runs(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_default_stages_are_the_full_profile_ones_in_order():
-    assert [s for s in gpu_runs.STAGES if s in gpu_runs.DEFAULT_STAGES] == list(
-        gpu_runs.DEFAULT_STAGES)
-    assert not {"candidates", "ablations-quick"} & set(gpu_runs.DEFAULT_STAGES)
+def test_the_default_call_runs_the_full_profile_stages_in_order(tmp_path, monkeypatch):
+    """Which runs a call starts, in which order and of which profile: the stages' processes
+    and the pipeline benchmark are replaced by notes of what would have started."""
+    started = []
+
+    class Stage:
+        def __init__(self, name, budget, common, threads=None):
+            self.name = name
+
+        def start(self, out, profile, overrides=None):
+            started.append((self.name, out.relative_to(tmp_path).as_posix(), profile,
+                            overrides))
+
+        def wait(self):
+            return {}
+
+    def pipeline(command, **kwargs):
+        started.append(("pipeline", command[1].rpartition("/")[2], None, None))
+        return SimpleNamespace(stdout="", stderr="")
+
+    monkeypatch.setattr(gpu_runs, "Stage", Stage)
+    monkeypatch.setattr(gpu_runs.subprocess, "run", pipeline)
+    gpu_runs.main(["--out", str(tmp_path), "--rehearse"])
+    stages = list(dict.fromkeys(name for name, *_ in started))
+    assert stages == list(gpu_runs.DEFAULT_STAGES)
+    assert ("pipeline", "pipeline.py", None, None) in started
+    # rehearsed: every run is the smoke profile, one epoch of a few images
+    runs = [run for run in started if run[0] != "pipeline"]
+    assert {profile for _, _, profile, _ in runs} == {"smoke"}
+    assert all(over["recipe.epochs"] == 1 and over["data.train_size"] == 500
+               for *_, over in runs)
+    assert runs[0][:2] == ("full", "ablations-full/baseline")
+    assert runs[1][:2] == ("compile", "speed/full-compiled")
+    assert runs[1][3]["recipe.compile"] is True
+    # tune-full runs each full candidate alone; the baseline row is not run twice
+    tuned = [out for name, out, *_ in runs if name == "tune-full"]
+    assert tuned == [f"candidates-full/{c}" for c in gpu_runs.FULL_CANDIDATES]
+    rows = [out for name, out, *_ in runs if name == "ablations-full"]
+    assert "ablations-full/baseline" not in rows and len(rows) == len(gpu_runs.ROWS) - 1
 
 
 def test_a_child_run_is_the_profile_with_dotted_overrides_and_the_commit(tmp_path, monkeypatch):
@@ -61,7 +92,7 @@ def test_a_child_run_is_the_profile_with_dotted_overrides_and_the_commit(tmp_pat
 
     seen = {}
 
-    def fake_run_training(config, out, data_root, **kwargs):
+    def fake_run_training(config, out, **kwargs):
         seen.update(config=config, out=out, **kwargs)
         return {"history": {"val_acc": [0.5]}, "wall_seconds": 1.0,
                 "test": {"single_top1": 0.5, "ten_crop_top1": 0.5}}
@@ -69,8 +100,8 @@ def test_a_child_run_is_the_profile_with_dotted_overrides_and_the_commit(tmp_pat
     monkeypatch.setattr(alexnet_lib.run, "run_training", fake_run_training)
     overrides = {"model.lrn": "none", "recipe.epochs": 1, "seed": 2}
     gpu_runs.main(["one", "--profile", "quick", "--out", str(tmp_path / "r"),
-                   "--overrides", json.dumps(overrides)])
-    assert seen["config"] == PROFILES["quick"].replace(**overrides)
+                   "--data", "/cifar", "--overrides", json.dumps(overrides)])
+    assert seen["config"] == PROFILES["quick"].replace(**overrides, **{"data.root": "/cifar"})
     assert seen["download"] is False and set(seen["extra"]) == {"commit"}
 
 

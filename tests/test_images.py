@@ -1,4 +1,4 @@
-"""The image helpers (alexnet_lib.images): tensor to array, enlarging, the one tiling
+"""The image helpers (alexnet_lib.book.images): tensor to array, enlarging, the one tiling
 helper, PNG bytes out and uploaded bytes in."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
-from alexnet_lib.images import (
+from alexnet_lib.book.images import (
     enlarge,
     image_from_bytes,
     png_bytes,

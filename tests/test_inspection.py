@@ -1,4 +1,4 @@
-"""Looking inside a network (alexnet_lib.inspection): layer names, activations recorded
+"""Looking inside a network (alexnet_lib.book.inspection): layer names, activations recorded
 with hooks, and what one LRN unit outputs."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet_lib.inspection import (
+from alexnet_lib.book.inspection import (
     FEATURE_MAP_LAYERS,
     as_maps,
     layer_activations,

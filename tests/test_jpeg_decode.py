@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-import jpeg_decode  # noqa: E402
+import jpeg_decode
 
 
 def test_jpeg_decode_benchmark_writes_a_json_record(tmp_path, capsys):

@@ -1,8 +1,11 @@
+from dataclasses import asdict
+
 import pytest
 import torch
 from torch import nn
 
-from alexnet_lib.config import ModelConfig
+from alexnet_lib.config import ModelConfig, get_profile
+from alexnet_lib.errors import ConfigError
 from alexnet_lib.layers import ConstantGain, LocalResponseNorm
 from alexnet_lib.models import AlexNet, AlexNetCIFAR, build_model, count_parameters
 
@@ -162,6 +165,50 @@ def test_build_model_takes_a_config_or_a_stored_dict():
                                    init="paper")).config == AlexNet().config
 
 
-def test_build_model_rejects_unknown_names():
-    with pytest.raises(ValueError, match="unknown model"):
+def test_build_model_rejects_unknown_names_and_fields():
+    with pytest.raises(ConfigError, match="model.arch='VGG'"):
         build_model({"name": "VGG"})
+    with pytest.raises(ConfigError, match="not a model configuration"):
+        build_model({"arch": "AlexNetCIFAR", "colour": "blue"})
+    # the paper's AlexNet has fewer switches than AlexNetCIFAR: no silent ignoring
+    with pytest.raises(ConfigError, match="AlexNet has only"):
+        build_model(ModelConfig(arch="AlexNet", num_classes=10, width=0.5))
+
+
+def same_weights(a, b) -> bool:
+    return all(torch.equal(p, q) for p, q in
+               zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+
+
+def test_a_run_configs_model_is_drawn_from_its_seed_alone():
+    config = get_profile("smoke")
+    torch.manual_seed(1)
+    a = build_model(config)
+    torch.manual_seed(2)  # the global generator plays no part...
+    b = build_model(config)
+    assert a.config == asdict(config.model) and same_weights(a, b)
+    assert not same_weights(a, build_model(config.replace(seed=1)))
+    # ...and is left as it was
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    build_model(config)
+    assert torch.equal(torch.rand(3), expected)
+    # a ModelConfig with a seed is the same model as the RunConfig with that seed
+    assert same_weights(build_model(config.model, seed=0), a)
+
+
+def test_a_model_config_without_a_seed_draws_from_torchs_generator():
+    config = ModelConfig(width=0.125)
+    torch.manual_seed(5)
+    a = build_model(config)
+    torch.manual_seed(5)
+    assert same_weights(a, build_model(config))
+    assert not same_weights(a, build_model(config))  # the generator moved on
+
+
+def test_the_paper_profile_builds_the_papers_network():
+    model = build_model(get_profile("paper").replace(**{"model.num_classes": 3}))
+    assert isinstance(model, AlexNet) and model.config["groups"] == 2
+    assert model.classifier[-1].out_features == 3
+    assert count_parameters(model) == 60_965_224 - 4096 * 997 - 997  # fc8 has 3 outputs

@@ -1,10 +1,14 @@
-"""The paper's update rule (alexnet_lib.optim.PaperSGD) against torch.optim.SGD."""
+"""The paper's update rule (alexnet_lib.optim.PaperSGD) against torch.optim.SGD, and the
+learning rate a run trains with (alexnet_lib.schedule, alexnet_lib.sgd)."""
 
 import pytest
 import torch
 from torch import nn
 
+from alexnet_lib.config import Recipe, get_profile
 from alexnet_lib.optim import PaperSGD
+from alexnet_lib.schedule import lr_at, scaled_lr, warmup_epochs, warmup_linear_schedule
+from alexnet_lib.sgd import LearningRate, describe_plan, make_optimizer, plan
 
 
 def make_model() -> nn.Module:
@@ -102,3 +106,104 @@ def test_decay_applies_to_what_it_is_given_and_state_round_trips():
 def test_rejects_negative_settings():
     with pytest.raises(ValueError, match=">= 0"):
         PaperSGD(make_model().parameters(), lr=-0.1)
+
+
+# --- the learning rate of a run (schedule and sgd.LearningRate) ----------------------------
+
+def test_warmup_linear_schedule():
+    f = warmup_linear_schedule(100, 0.1)
+    assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
+    assert f(10) == pytest.approx(1.0) and f(55) == pytest.approx(0.5) and f(100) == 0.0
+
+
+def test_linear_scaling_and_goyals_warm_up():
+    assert scaled_lr(0.01, 128) == 0.01 and scaled_lr(0.01, 64) == 0.01
+    assert scaled_lr(0.01, 1024) == pytest.approx(0.08)
+    assert warmup_epochs(128) == 0 and warmup_epochs(256) == 5 and warmup_epochs(256, 128, 2) == 2
+    # the warm-up climbs in equal steps from the paper's rate to the scaled one
+    rates = [lr_at(s, 4, 0.01, 0.05) for s in range(6)]
+    assert rates == pytest.approx([0.01, 0.02, 0.03, 0.04, 0.05, 0.05])
+
+
+def rates_of(recipe, steps_per_epoch, world_size=1, val_errors=None):
+    """The rate of every step of a run (LearningRate driving a real optimizer)."""
+    opt = make_optimizer(make_model(), recipe)
+    lr = LearningRate(opt, recipe, steps_per_epoch, world_size)
+    seen = []
+    for epoch in range(recipe.epochs):
+        for _ in range(steps_per_epoch):
+            seen.append(opt.param_groups[0]["lr"])
+            opt.step()  # no gradients, so nothing moves; the scheduler wants a step first
+            lr.step()
+        lr.epoch_end(val_errors[epoch] if val_errors else 0.5)
+    return seen, lr
+
+
+def test_the_paper_recipe_on_eight_processes():
+    paper = get_profile("paper").recipe
+    one = plan(paper, 1, 10_010)
+    assert (one["global_batch"], one["lr"], one["warmup_epochs"]) == (128, 0.01, 0)
+    eight = plan(paper, 8, 1252)  # 1,281,167 images over 8 processes of 128: 1,252 steps
+    assert (eight["global_batch"], eight["lr"], eight["warmup_epochs"]) == (
+        1024, pytest.approx(0.08), 5)
+    text = describe_plan(eight)
+    assert "8 processes x batch 128 = global batch 1024" in text
+    assert "learning rate 0.08 (0.01 x 1024/128, the linear scaling rule)" in text
+    assert "warmed up from 0.01 over 5 epochs" in text and "1252 steps per epoch" in text
+    assert "not scaled" in describe_plan(one) and "warmed up" not in describe_plan(one)
+
+
+def test_plateau_warms_up_then_divides_by_ten_when_validation_stalls():
+    recipe = Recipe(epochs=6, batch_size=4, lr=0.01, reference_batch=4, schedule="plateau",
+                    warmup_epochs=2, plateau_patience=1)
+    # two processes: global batch 8, twice the reference: 0.02 after a two-epoch warm-up
+    seen, lr = rates_of(recipe, 2, world_size=2, val_errors=[0.9, 0.8, 0.7, 0.7, 0.7, 0.7])
+    assert seen[:4] == pytest.approx([0.01, 0.0125, 0.015, 0.0175])
+    assert seen[4:8] == pytest.approx([0.02] * 4)  # improving: kept
+    # no improvement in epochs 4 and 5: after one epoch of patience, a tenth
+    assert seen[8:10] == pytest.approx([0.02] * 2) and seen[10:] == pytest.approx([0.002] * 2)
+    assert lr.lr == pytest.approx(0.02)
+
+
+def test_one_process_is_never_scaled_and_warmup_linear_decays_to_zero():
+    recipe = Recipe(epochs=2, batch_size=8, lr=0.1, warmup_fraction=0.25)
+    seen, lr = rates_of(recipe, 4)
+    assert lr.lr == 0.1 and lr.warmup_steps == 0
+    # 2 warm-up steps (a quarter of 8), then down by a sixth of the rate a step
+    assert seen == pytest.approx([0.05, 0.1, 0.1, 0.1 * 5 / 6, 0.1 * 4 / 6, 0.1 * 3 / 6,
+                                  0.1 * 2 / 6, 0.1 / 6])
+
+
+def test_the_learning_rate_resumes_from_its_state():
+    recipe = Recipe(epochs=4, batch_size=4, lr=0.01, reference_batch=4, schedule="plateau",
+                    warmup_epochs=1, plateau_patience=0)
+    errors = [0.9, 0.9, 0.9, 0.9]
+    straight, _ = rates_of(recipe, 3, world_size=2, val_errors=errors)
+    opt = make_optimizer(make_model(), recipe)
+    first = LearningRate(opt, recipe, 3, 2)
+    for epoch in range(2):
+        for _ in range(3):
+            opt.step()
+            first.step()
+        first.epoch_end(errors[epoch])
+    state, opt_state = first.state_dict(), opt.state_dict()
+    opt = make_optimizer(make_model(), recipe)
+    again = LearningRate(opt, recipe, 3, 2)
+    opt.load_state_dict(opt_state)
+    again.load_state_dict(state)
+    rest = []
+    for epoch in range(2, 4):
+        for _ in range(3):
+            rest.append(opt.param_groups[0]["lr"])
+            opt.step()
+            again.step()
+        again.epoch_end(errors[epoch])
+    assert rest == pytest.approx(straight[6:])
+
+
+def test_make_optimizer_follows_the_recipe():
+    recipe = Recipe(lr=0.02, momentum=0.8, weight_decay=1e-3, nesterov=True)
+    group = make_optimizer(make_model(), recipe).param_groups[0]
+    assert (group["lr"], group["momentum"], group["weight_decay"], group["nesterov"]) == (
+        0.02, 0.8, 1e-3, True)
+    assert make_optimizer(make_model(), recipe, lr=0.5).param_groups[0]["lr"] == 0.5

@@ -7,6 +7,8 @@ import torch
 
 from alexnet_lib import precision as P
 
+REAL_CPU_FLAGS = P.cpu_flags
+
 
 @pytest.fixture
 def cpu_probes(monkeypatch):
@@ -56,12 +58,57 @@ def test_a_failing_probe_falls_back_to_the_flags(cpu_probes, monkeypatch):
     assert P.choose_precision("cpu").name == "bf16"
 
 
-def test_cpu_flags_reads_this_machine():
-    flags = P.cpu_flags()
-    assert isinstance(flags, set)
-    native, feature = P.cpu_has_native_bf16()
-    if "avx512_bf16" in flags or "amx_bf16" in flags:  # the probes agree with the flags
-        assert native and feature in ("AMX", "AVX-512 BF16")
+CPUINFO = """processor\t: 0
+vendor_id\t: AuthenticAMD
+model name\t: AMD EPYC 9B14
+flags\t\t: fpu vme avx2 avx512f avx512_bf16
+bogomips\t: 5200.00
+
+processor\t: 1
+flags\t\t: fpu vme avx2 avx512f avx512_bf16
+"""
+
+
+def test_cpu_flags_are_read_from_the_flags_line(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(CPUINFO)
+    monkeypatch.setattr(P, "Path", lambda _path: cpuinfo)
+    assert P.cpu_flags() == {"fpu", "vme", "avx2", "avx512f", "avx512_bf16"}
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: some ARM core\n")  # no flags line
+    assert P.cpu_flags() == set()
+    monkeypatch.setattr(P, "Path", lambda _path: tmp_path / "missing")  # not Linux
+    assert P.cpu_flags() == set()
+
+
+def test_the_flags_decide_when_torch_has_no_probes(cpu_probes, monkeypatch, tmp_path):
+    cpu_probes(amx=None, avx512_bf16=None)
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(CPUINFO)
+    monkeypatch.setattr(P, "Path", lambda _path: cpuinfo)
+    monkeypatch.setattr(P, "cpu_flags", REAL_CPU_FLAGS)  # the fixture faked it
+    assert P.cpu_has_native_bf16() == (True, "AVX-512 BF16")
+    cpuinfo.write_text(CPUINFO.replace(" avx512_bf16", ""))
+    assert P.cpu_has_native_bf16() == (False, "no AVX-512 BF16 or AMX")
+
+
+def test_default_profile_follows_the_environment_then_the_hardware(monkeypatch):
+    monkeypatch.setenv("ALEXNET_PROFILE", "smoke")
+    assert P.default_profile_name() == "smoke"
+    monkeypatch.setenv("ALEXNET_PROFILE", "  ")  # blank: as if unset
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert P.default_profile_name() == "quick"
+    assert P.default_device() == torch.device("cpu")
+    monkeypatch.delenv("ALEXNET_PROFILE")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert P.default_profile_name() == "full"
+    assert P.default_device() == torch.device("cuda")
+
+
+def test_device_name_for_records_and_banners(monkeypatch):
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
+    assert P.device_name("cpu") == "cpu (3 threads)"
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: f"Card {device}")
+    assert P.device_name(torch.device("cuda", 1)) == "Card cuda:1"
 
 
 @pytest.mark.parametrize(("capability", "name", "scaler"), [

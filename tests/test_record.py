@@ -1,14 +1,19 @@
-"""The provenance every run record carries, and the atomic write."""
+"""The provenance every run record carries, the atomic write and the run's folder."""
 
 import json
+import os
+import stat
 import time
+from pathlib import Path
 
 import pytest
 
 from alexnet_lib import record
-from alexnet_lib.config import RunConfig, replace_dotted
-from alexnet_lib.errors import ConfigError
-from alexnet_lib.folder_train import FolderRunConfig
+from alexnet_lib.atomic import write_atomically
+from alexnet_lib.checkpoint import save_checkpoint
+from alexnet_lib.errors import UserError
+from alexnet_lib.models import AlexNetCIFAR
+from alexnet_lib.run import prepare_out
 
 
 def test_environment_sums_epochs_and_names_the_device():
@@ -41,19 +46,60 @@ def test_write_json_atomically_keeps_the_old_record_when_the_new_one_fails(tmp_p
     assert [p.name for p in tmp_path.iterdir()] == ["history.json"]
 
 
-@pytest.mark.parametrize("config", [RunConfig("x"), FolderRunConfig("x")])
-def test_both_run_configs_share_the_dotted_replace(config):
-    changed = config.replace(seed=3, **{"model.dropout": 0.25})
-    assert changed.seed == 3 and changed.model.dropout == 0.25
-    with pytest.raises(ConfigError, match="unknown field model.dropuot"):
-        config.replace(**{"model.dropuot": 0.1})
-    with pytest.raises(ConfigError, match="unknown config part"):
-        config.replace(**{"modle.dropout": 0.1})
-    with pytest.raises(ConfigError, match="unknown config field"):
-        config.replace(sede=1)
+@pytest.fixture
+def umask():
+    """Set the process's umask for one test, and put the old one back."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
 
 
-def test_replace_dotted_is_the_function_both_call():
-    config = RunConfig("x")
-    assert replace_dotted(config, {"model": type(config.model)}, {"model.dropout": 0.0}) \
-        == config.replace(**{"model.dropout": 0.0})
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_records_and_checkpoints_get_the_mode_the_umask_gives(tmp_path, umask, mask, mode):
+    # tempfile.mkstemp makes 0o600 files: a group sharing a run folder could not read them
+    umask(mask)
+    record.write_json_atomically(tmp_path / "history.json", {"a": 1})
+    save_checkpoint(tmp_path / "checkpoint.pt", AlexNetCIFAR(width=0.125), epoch=1)
+    assert stat.S_IMODE((tmp_path / "history.json").stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "checkpoint.pt").stat().st_mode) == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "history.json"]
+
+
+def test_write_atomically_removes_its_temporary_file_when_the_write_fails(tmp_path):
+    def half_then_fail(tmp):
+        Path(tmp).write_text("half a rec")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(tmp_path / "history.json", half_then_fail)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_prepare_out_makes_the_folder_and_removes_stale_temporary_files(tmp_path):
+    out = tmp_path / "runs" / "a"
+    assert prepare_out(out) == out and out.is_dir()
+    # what a save interrupted mid-write leaves (atomic.write_atomically's names)
+    stale = [out / "checkpoint.ptab12cd.tmp", out / "checkpoint.pt_x.tmp",
+             out / "history.jsonzz9.tmp"]
+    for path in stale:
+        path.write_bytes(b"half")
+    (out / "checkpoint.pt").write_bytes(b"kept")
+    (out / "notes.tmp").write_text("not ours: kept")
+    prepare_out(out)
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "notes.tmp"]
+    assert (out / "checkpoint.pt").read_bytes() == b"kept"
+
+
+def test_prepare_out_refuses_a_file_and_an_unwritable_folder(tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(UserError, match="--out .*taken is a file"):
+        prepare_out(tmp_path / "taken")
+    assert (tmp_path / "taken").read_text() == "a file"
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        try:
+            with pytest.raises(UserError, match="cannot be written"):
+                prepare_out(locked / "run")
+        finally:
+            locked.chmod(0o700)

@@ -3,18 +3,13 @@
 
 import json
 import math
-import sys
-from pathlib import Path
 
+import ablation_tables
 import pytest
+import records
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-
-import ablation_tables  # noqa: E402
-import records  # noqa: E402
-
-from alexnet_lib import scorecard  # noqa: E402
-from alexnet_lib.config import PROFILES  # noqa: E402
+from alexnet_lib.book import scorecard
+from alexnet_lib.config import PROFILES
 
 
 def old_record(top1, device="cpu (2 threads)", row_train_acc=0.9, profile="quick", **model):

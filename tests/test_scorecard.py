@@ -1,14 +1,17 @@
-"""The scorecard's records and statistics (alexnet_lib.scorecard) and its plot."""
+"""The scorecard's records and statistics (alexnet_lib.book.scorecard) and its plot
+(alexnet_lib.book.scorecard_plot)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import matplotlib
 import pytest
 
-from alexnet_lib import scorecard
-from alexnet_lib.viz import plot_scorecard
+from alexnet_lib.book import evidence, scorecard
+from alexnet_lib.book.scorecard_plot import plot_scorecard
+from alexnet_lib.errors import UserError
 
 matplotlib.use("Agg")
 
@@ -54,12 +57,54 @@ def test_paired_difference_resolves_a_consistent_row_and_not_a_noisy_one(folder)
     assert gap["mean"] == pytest.approx(0.02)  # same train accuracy, 2 points lower test
 
 
-def test_find_scorecard_looks_upwards(tmp_path, monkeypatch):
-    target = tmp_path / scorecard.SCORECARD_CPU
-    target.mkdir(parents=True)
-    (tmp_path / "book").mkdir()
-    assert scorecard.find_scorecard(tmp_path / "book") == target
-    assert scorecard.find_scorecard(tmp_path) == target
+def test_find_scorecard_takes_the_records_folder_given_then_the_environment(tmp_path,
+                                                                              monkeypatch):
+    given, from_env = tmp_path / "given", tmp_path / "env"
+    given.mkdir()
+    from_env.mkdir()
+    monkeypatch.setenv(scorecard.RECORDS_ENV_VAR, str(from_env))
+    monkeypatch.chdir(tmp_path)  # the working folder plays no part
+    assert scorecard.find_scorecard(given) == given / "quick-cpu" / "scorecard"
+    assert scorecard.find_scorecard(str(given)) == given / "quick-cpu" / "scorecard"
+    assert scorecard.find_scorecard() == from_env / "quick-cpu" / "scorecard"
+    assert scorecard.records_folder() == from_env
+
+
+def test_find_scorecard_defaults_to_the_repository_next_to_the_package(tmp_path,
+                                                                       monkeypatch):
+    # this checkout's data/records, whatever the working folder (the editable install)
+    root = Path(scorecard.__file__).resolve().parents[2]
+    assert (root / "pyproject.toml").is_file()
+    assert scorecard.REPOSITORY_RECORDS == root / "data" / "records"
+    monkeypatch.delenv(scorecard.RECORDS_ENV_VAR, raising=False)
+    records = tmp_path / "repository" / "data" / "records"
+    records.mkdir(parents=True)
+    monkeypatch.setattr(scorecard, "REPOSITORY_RECORDS", records)
+    monkeypatch.chdir(tmp_path)
+    assert scorecard.find_scorecard() == tmp_path / "repository" / scorecard.SCORECARD_CPU
+
+
+@pytest.mark.parametrize("how", ["given", "environment", "default"])
+def test_no_records_folder_is_a_user_error_saying_how_to_point_at_one(tmp_path, monkeypatch,
+                                                                      how):
+    missing = tmp_path / "nowhere"
+    monkeypatch.delenv(scorecard.RECORDS_ENV_VAR, raising=False)
+    monkeypatch.setattr(scorecard, "REPOSITORY_RECORDS", missing)
+    if how == "environment":
+        monkeypatch.setenv(scorecard.RECORDS_ENV_VAR, str(missing))
+    with pytest.raises(UserError, match=scorecard.RECORDS_ENV_VAR) as error:
+        scorecard.find_scorecard(missing if how == "given" else None)
+    assert str(missing) in str(error.value) and "\n" not in str(error.value)
+    # the chapters' default load shows "no records yet" rather than failing
+    assert evidence.load() == {}
+
+
+def test_evidence_load_reads_the_scorecard_of_the_records_folder(tmp_path, monkeypatch, folder):
+    records = tmp_path / "records"
+    (records / scorecard.SCORECARD_IN_RECORDS).parent.mkdir(parents=True)
+    folder.rename(records / scorecard.SCORECARD_IN_RECORDS)
+    monkeypatch.setenv(scorecard.RECORDS_ENV_VAR, str(records))
+    assert sorted(evidence.load()) == ["baseline", "no_lrn", "no_overlap", "tanh"]
 
 
 def test_plot_scorecard_draws_an_interval_per_resolved_measure(folder):

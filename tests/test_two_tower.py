@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from alexnet_lib.book.two_tower import TwoTowerAlexNet
 from alexnet_lib.models import AlexNet, count_parameters
-from alexnet_lib.two_tower import TwoTowerAlexNet
 
 
 @pytest.fixture(scope="module")

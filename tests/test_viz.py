@@ -1,4 +1,5 @@
-"""The book's figures and pictures (alexnet_lib.viz)."""
+"""The book's figures and pictures (alexnet_lib.book.viz) and the architecture diagram
+(alexnet_lib.book.architecture_plot)."""
 
 import matplotlib
 
@@ -10,8 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from alexnet_lib import viz  # noqa: E402
 from alexnet_lib.augment import TrainAugment  # noqa: E402
+from alexnet_lib.book import architecture_plot, viz  # noqa: E402
 
 
 def teardown_function():
@@ -146,7 +147,7 @@ def test_plot_architectures_draws_the_models_real_shapes(width):
     from alexnet_lib.models import AlexNet, AlexNetCIFAR
 
     cifar = AlexNetCIFAR(width=width)
-    fig = viz.plot_architectures(AlexNet(), cifar)
+    fig = architecture_plot.plot_architectures(AlexNet(), cifar)
     texts = {t.get_text() for ax in fig.axes for t in ax.texts}
     paper, small = fig.architecture
     by_name = {r["name"]: r for r in paper}
@@ -167,7 +168,7 @@ def test_plot_architectures_draws_the_models_real_shapes(width):
 
 def highlight_bands(ax) -> list[float]:
     """The x centres of the highlight bands drawn on ``ax`` (one per highlighted column)."""
-    band = matplotlib.colors.to_rgba(viz._HIGHLIGHT)
+    band = matplotlib.colors.to_rgba(architecture_plot._HIGHLIGHT)
     return sorted(p.get_x() + p.get_width() / 2 for p in ax.patches
                   if isinstance(p, matplotlib.patches.Rectangle)
                   and not isinstance(p, matplotlib.patches.FancyBboxPatch)
@@ -177,7 +178,7 @@ def highlight_bands(ax) -> list[float]:
 def test_plot_architectures_highlights_the_named_layers():
     from alexnet_lib.models import AlexNet, AlexNetCIFAR
 
-    fig = viz.plot_architectures(AlexNet(), AlexNetCIFAR(width=0.25),
+    fig = architecture_plot.plot_architectures(AlexNet(), AlexNetCIFAR(width=0.25),
                                  highlight=("norm1", "norm2"))
     # the LRN follows conv1 and conv2 in both networks, found in the models, not typed
     assert fig.highlighted == [["conv1", "conv2"], ["conv1", "conv2"]]
@@ -185,7 +186,7 @@ def test_plot_architectures_highlights_the_named_layers():
         names = [r["name"] for r in rows]
         assert highlight_bands(ax) == [names.index("conv1"), names.index("conv2")]
     # no highlight: no band, nothing faded
-    plain = viz.plot_architectures(None, AlexNetCIFAR(width=0.25))
+    plain = architecture_plot.plot_architectures(None, AlexNetCIFAR(width=0.25))
     assert plain.highlighted == [[]] and highlight_bands(plain.axes[0]) == []
     assert all(p.get_alpha() in (None, 1.0) for p in plain.axes[0].patches)
 
@@ -194,7 +195,7 @@ def test_plot_architectures_highlight_follows_the_models_switches():
     from alexnet_lib.models import AlexNetCIFAR
 
     def lit(highlight, **kw):
-        return viz.plot_architectures(None, AlexNetCIFAR(width=0.25, **kw),
+        return architecture_plot.plot_architectures(None, AlexNetCIFAR(width=0.25, **kw),
                                       highlight=highlight).highlighted[0]
 
     # the paper drops the outputs of fc6 and fc7; torchvision the inputs of fc6 and fc7,

@@ -1,4 +1,4 @@
-"""The augmentation preview of chapter 7 (alexnet_lib.widgets): the kernel-free widget's
+"""The augmentation preview of chapter 7 (alexnet_lib.book.widgets): the kernel-free widget's
 structure and link, and the live "new draws" button, under the installed ipywidgets (8
 here, 7.7.1 in .ci/colab-like.sh). The grid itself is tested in test_viz.py."""
 
@@ -13,8 +13,8 @@ from ipywidgets.widgets.widget_link import Link
 from PIL import Image
 from test_widgets_compat import shown
 
-from alexnet_lib import widgets as lib_widgets
-from alexnet_lib.widgets import augmentation_preview
+from alexnet_lib.book import widgets as lib_widgets
+from alexnet_lib.book.widgets import augmentation_preview
 
 
 @pytest.fixture(scope="module")

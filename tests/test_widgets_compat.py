@@ -1,4 +1,4 @@
-"""The widgets under both ipywidgets 7.7 (Colab) and 8.1 (alexnet_lib.widgets): the stack
+"""The widgets under both ipywidgets 7.7 (Colab) and 8.1 (alexnet_lib.book.widgets): the stack
 and link helpers in either mode, and both shapes of a FileUpload's value. Run here with
 the installed ipywidgets, and by .ci/colab-like.sh with 7.7.1."""
 
@@ -9,8 +9,8 @@ import datetime
 import ipywidgets as widgets
 import pytest
 
-from alexnet_lib import widgets as lib_widgets
-from alexnet_lib.widgets import link_index, make_stack, uploaded_files
+from alexnet_lib.book import widgets as lib_widgets
+from alexnet_lib.book.widgets import link_index, make_stack, uploaded_files
 
 IPYWIDGETS_MAJOR = int(widgets.__version__.split(".")[0])
 

@@ -1,4 +1,4 @@
-"""The feature-map explorers of chapter 10 (alexnet_lib.widgets): the kernel-free
+"""The feature-map explorers of chapter 10 (alexnet_lib.book.widgets): the kernel-free
 explorer's structure and links, and the live explorer's callbacks, under the installed
 ipywidgets (8 here, 7.7.1 in .ci/colab-like.sh)."""
 
@@ -15,9 +15,9 @@ from ipywidgets.widgets.widget_link import Link
 from PIL import Image
 from test_widgets_compat import shown, simulate_upload
 
-from alexnet_lib import widgets as lib_widgets
-from alexnet_lib.inspection import FEATURE_MAP_LAYERS
-from alexnet_lib.widgets import feature_map_explorer, live_feature_maps
+from alexnet_lib.book import widgets as lib_widgets
+from alexnet_lib.book.inspection import FEATURE_MAP_LAYERS
+from alexnet_lib.book.widgets import feature_map_explorer, live_feature_maps
 
 model, images = test_inspection.model, test_inspection.images  # the same fixtures
 

@@ -1,4 +1,4 @@
-"""The LRN explorer of chapter 04 (alexnet_lib.widgets.lrn_explorer): it starts at the
+"""The LRN explorer of chapter 04 (alexnet_lib.book.widgets.lrn_explorer): it starts at the
 paper's constants with a curve drawn, and every slider redraws it. The curve itself
 (viz.lrn_curve_figure) and the formula (inspection.lrn_response) are tested in
 test_viz.py and test_inspection.py."""
@@ -11,8 +11,8 @@ import ipywidgets as widgets
 import pytest
 from PIL import Image
 
+from alexnet_lib.book.widgets import lrn_explorer
 from alexnet_lib.layers import PAPER_LRN
-from alexnet_lib.widgets import lrn_explorer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

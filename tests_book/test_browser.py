@@ -31,9 +31,6 @@ import http.server
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -120,35 +117,11 @@ def playwright_api():
     return sync_playwright  # the fixture skips (or fails under CI) before any build
 
 
-def jupyter_book() -> str:
-    beside_python = Path(sys.executable).with_name("jupyter-book")
-    found = str(beside_python) if beside_python.exists() else shutil.which("jupyter-book")
-    assert found, "jupyter-book is not installed: pip install -e '.[dev]' (or make install)"
-    return found
-
-
 @pytest.fixture(scope="module")
-def html(playwright_api, tmp_path_factory) -> Path:
-    """The book built as `make book` builds it, except that the widget scripts come from
-    the local copy: a temporary config adds it to html_static_path and points myst-nb's
-    nb_ipywidgets_js at it (the files land in _static/, where pages find them)."""
-    out = tmp_path_factory.mktemp("browser")
-    config = dict(CONFIG)
-    sphinx = dict(config.get("sphinx") or {})
-    sphinx_config = dict(sphinx.get("config") or {})
-    sphinx_config["html_static_path"] = [*sphinx_config.get("html_static_path", []),
-                                         str(WIDGET_JS)]
-    sphinx_config["nb_ipywidgets_js"] = {"require.js": {}, "embed-amd.js": {}}
-    sphinx["config"] = sphinx_config
-    config["sphinx"] = sphinx
-    config_path = out / "_config.yml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    cmd = [jupyter_book(), "build", "book/", "--config", str(config_path),
-           "--path-output", str(out)]
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, (
-        f"{' '.join(cmd)} failed:\n{(result.stdout + result.stderr)[-6000:]}")
-    return out / "_build" / "html"
+def html(playwright_api, built_book) -> Path:
+    """The book built once for the session (conftest.py), with the widget scripts served
+    from the local copy."""
+    return built_book
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,13 @@
 """Build the book exactly as `make book` does, with warnings as errors, and look at the result.
 
-The build goes to a temporary folder (``--path-output``), so it is always a full build:
-an incremental build into ``_build/`` would skip unchanged pages and their warnings.
-With the stored outputs (``execute_notebooks: off``) it takes seconds.
+The build (``conftest.built_book``, shared with the browser test) goes to a temporary
+folder, so it is always a full build: an incremental build into ``_build/`` would skip
+unchanged pages and their warnings. With the stored outputs (``execute_notebooks: off``)
+it takes seconds.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,25 +20,9 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 CHAPTER = "02_imagenet_challenge"
 
 
-def jupyter_book() -> str:
-    beside_python = Path(sys.executable).with_name("jupyter-book")
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("jupyter-book")
-    assert found, "jupyter-book is not installed: pip install -e '.[dev]' (or make install)"
-    return found
-
-
 @pytest.fixture(scope="module")
-def html(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("book")
-    # -W: warnings are errors (a broken toc entry is only a warning otherwise);
-    # -n: nit-picky, warn about every missing reference; --keep-going: report them all.
-    cmd = [jupyter_book(), "build", "book/", "-W", "-n", "--keep-going", "--path-output", str(out)]
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    log = (result.stdout + result.stderr)[-6000:]
-    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{log}"
-    return out / "_build" / "html"
+def html(built_book) -> Path:
+    return built_book  # one build for the session (conftest.py)
 
 
 def test_every_toc_page_is_built(html):

@@ -21,13 +21,12 @@ import re
 import sys
 from pathlib import Path
 
+from ablation_tables import scorecard, table
+
+from alexnet_lib.book import evidence
+from alexnet_lib.config import PROFILES
+
 ROOT = Path(__file__).resolve().parent.parent  # the repository (this is repository tooling)
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from ablation_tables import scorecard, table  # noqa: E402
-
-from alexnet_lib.book import evidence  # noqa: E402
-from alexnet_lib.config import PROFILES  # noqa: E402
 
 RECORDS = ROOT / "data" / "records"
 TARGETS = (ROOT / "README.md", ROOT / "book" / "intro.md",
