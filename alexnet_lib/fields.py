@@ -28,6 +28,9 @@ CHOICES = {
 }
 
 
+KINDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
 def check(part: str, name: str, ok: bool, value, allowed: str) -> None:
     if not ok:
         raise ConfigError(f"{part}.{name}={value!r} is not allowed: {allowed}")
@@ -46,8 +49,8 @@ def check_fields(obj, part: str) -> None:
             object.__setattr__(obj, f.name, float(value))
             value = float(value)
         if not isinstance(value, base) or (base is not bool and isinstance(value, bool)):
-            what = f"{base.__name__}{' or None' if optional else ''}"
-            raise ConfigError(f"{part}.{f.name}={value!r} is not allowed: it takes a {what}")
+            what = KINDS.get(base, base.__name__) + (" or null" if optional else "")
+            raise ConfigError(f"{part}.{f.name}={value!r} is not allowed: it takes {what}")
         if f.name in CHOICES:
             check(part, f.name, value in CHOICES[f.name], value,
                    f"one of {', '.join(CHOICES[f.name])}")

@@ -49,18 +49,36 @@ LAYOUT = "DIR/train/<class>/<image>.JPEG and DIR/val/<class>/<image>.JPEG"
 
 
 class FolderDataError(UserError, RuntimeError):
-    """A data folder or image the user must fix; the message names the path.
+    """A data folder or image the user must fix; the message names the path."""
 
-    Raised inside a DataLoader worker (the statistics, the validation batches), the error
-    reaches the main process re-made from a message holding the worker's whole traceback:
-    only its last line is kept here, so the command line still prints one sentence.
+
+class CleanErrors:
+    """A DataLoader whose workers' image errors arrive as one sentence.
+
+    A :class:`FolderDataError` raised in a worker reaches this process re-made from text
+    that holds the worker's whole traceback. Rather than parse that text, the failed
+    batch's images are loaded again here, in order (its indices are known from the
+    loader's batch sampler, which is deterministic), so the bad image raises its own
+    one-sentence error in this process.
     """
 
-    def __init__(self, message: str):
-        if "Original Traceback" in message:  # re-raised by DataLoader from a worker
-            last = message.rstrip().splitlines()[-1]
-            message = last.partition(f"{type(self).__name__}: ")[2] or last
-        super().__init__(message)
+    def __init__(self, loader: DataLoader):
+        self.loader = loader
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        order = list(self.loader.batch_sampler)
+        batches = iter(self.loader)
+        for indices in order:
+            try:
+                batch = next(batches)
+            except FolderDataError:
+                for index in indices:
+                    self.loader.dataset[index]
+                raise
+            yield batch
 
 
 def parse_data_spec(text: str) -> dict:
@@ -281,7 +299,8 @@ def image_statistics(dataset: Dataset, data: DataConfig, rank: int = 0, world_si
     indices = [i * n // k for i in range(k)][rank::world_size]
     moments = torch.zeros(13, dtype=torch.float64)
     if indices:
-        for x, _ in DataLoader(Subset(base, indices), batch_size=16, num_workers=data.workers):
+        loader = DataLoader(Subset(base, indices), batch_size=16, num_workers=data.workers)
+        for x, _ in CleanErrors(loader):
             moments += pixel_moments(x)
     if reduce is not None:
         reduce(moments)

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from torch.utils.data.distributed import DistributedSampler
 
 from ..rng import stream_seed
-from .folders import FolderDataError
+from .folders import CleanErrors
 
 
 class DeviceLoader:
@@ -151,28 +151,15 @@ class FolderLoader:
                             num_workers=self.workers, pin_memory=device.type == "cuda",
                             generator=torch.Generator().manual_seed(seed))
         generator = torch.Generator(device).manual_seed(seed ^ 1)  # the lighting noise
-        batches = iter(loader)
-        for step in range(len(self)):
-            try:
-                x, y = next(batches)
-            except FolderDataError:
-                self._raise_here(step)
-                raise
+        for x, y in CleanErrors(loader):
             x = x.to(device, non_blocking=True).float().div_(255)
             yield self.augment(x, generator), y.to(device, non_blocking=True)
 
-    def _raise_here(self, step: int) -> None:
-        """A worker's error reaches this process as text around a traceback: load the
-        failed batch's images here, so the image's own one-sentence error is raised."""
-        order = list(self.sampler)[step * self.batch_size : (step + 1) * self.batch_size]
-        for index in order:
-            self.dataset[index]
 
-
-def eval_loader(dataset: Dataset, batch_size: int, workers: int, world) -> DataLoader:
+def eval_loader(dataset: Dataset, batch_size: int, workers: int, world) -> CleanErrors:
     """Evaluation batches of the 256 squares: every ``world.size``-th image from this
     process's rank, so the processes share the split exactly."""
     if world.size > 1:
         dataset = Subset(dataset, range(world.rank, len(dataset), world.size))
-    return DataLoader(dataset, batch_size=batch_size, num_workers=workers,
-                      pin_memory=world.device.type == "cuda")
+    return CleanErrors(DataLoader(dataset, batch_size=batch_size, num_workers=workers,
+                                  pin_memory=world.device.type == "cuda"))
