@@ -19,6 +19,7 @@ interrupted run (Ctrl-C, a lost Colab session) loses at most one epoch.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -126,7 +127,8 @@ def train(args, device) -> int:
     from .run import run_training
 
     config = run_config(args)
-    print(config)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone prints
+        print(config)
     record = run_training(config, args.out, download=not args.no_download, device=device,
                           progress=not args.no_progress)
     if record is None:  # not rank 0 of a data-parallel run: rank 0 reports
