@@ -70,9 +70,7 @@ class LearningRate:
 
     def __init__(self, optimizer: torch.optim.Optimizer, recipe: Recipe, steps_per_epoch: int,
                  world_size: int = 1):
-        self.recipe, self.steps_per_epoch, self.world_size = recipe, steps_per_epoch, world_size
         self.plan = plan(recipe, world_size, steps_per_epoch)
-        self.global_batch, self.reference = self.plan["global_batch"], self.plan["reference_batch"]
         self.lr = self.plan["lr"]
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"] = self.lr

@@ -37,7 +37,7 @@ from .cifar10 import (
     verify_cifar10,
 )
 from .loader import DeviceLoader, tensor_batches
-from .stats import channel_stats, cifar_statistics, rgb_pca
+from .stats import channel_stats, rgb_pca
 
 __all__ = [
     "CLASSES", "FOLDER", "KNOWN_COPIES", "TEST_FILES", "TRAIN_FILES", "URL", "VERIFY_ENV",
@@ -75,7 +75,10 @@ class TrainingData:
 def cifar10_data(splits: CIFAR10Splits, config: RunConfig, world: World) -> TrainingData:
     """CIFAR-10 splits as a run's batches: the training set on ``world.device``, its
     batches shared out among the processes."""
-    stats = cifar_statistics(splits.train_images)
+    # the splits carry the mean and std already: only the PCA is taken here
+    eigvals, eigvecs = rgb_pca(splits.train_images)
+    stats = {"images": len(splits.train_labels), "mean": splits.mean, "std": splits.std,
+             "eigvals": eigvals, "eigvecs": eigvecs}
     d = config.data
     augment = TrainAugment(size=32, padding=d.crop_padding, flip=d.flip, lighting=d.lighting,
                            eigvals=stats["eigvals"], eigvecs=stats["eigvecs"])
@@ -87,7 +90,7 @@ def cifar10_data(splits: CIFAR10Splits, config: RunConfig, world: World) -> Trai
         config, train,
         val=tensor_batches(splits.val_images, splits.val_labels, EVAL_BATCH, **share),
         test=tensor_batches(splits.test_images, splits.test_labels, EVAL_BATCH, **share),
-        stats={**stats, "mean": splits.mean, "std": splits.std}, classes=list(CLASSES),
+        stats=stats, classes=list(CLASSES),
         sizes={"train": len(splits.train_labels), "val": len(splits.val_labels),
                "test": len(splits.test_labels)},
         train_eval=tensor_batches(splits.train_images, splits.train_labels, EVAL_BATCH,

@@ -61,12 +61,3 @@ def rgb_pca(images: torch.Tensor, max_pixels: int = 2_000_000) -> tuple[torch.Te
         x = x[:, :: x.shape[1] // max_pixels + 1]
     stats = statistics_from_moments(pixel_moments(x))
     return stats["eigvals"], stats["eigvecs"]
-
-
-def cifar_statistics(images: torch.Tensor) -> dict:
-    """The statistics of an in-memory training set: mean and std of every pixel, the PCA
-    of an even subsample (:func:`rgb_pca`)."""
-    mean, std = channel_stats(images)
-    eigvals, eigvecs = rgb_pca(images)
-    return {"images": len(images), "mean": mean, "std": std,
-            "eigvals": eigvals, "eigvecs": eigvecs}
