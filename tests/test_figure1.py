@@ -1,0 +1,67 @@
+"""alexnet_lib.book.figure1: reading Figure 1's records (made up here, no training)."""
+
+import json
+import math
+
+import pytest
+
+from alexnet_lib.book import figure1 as f1
+
+
+def _record(name, lr, seed, errors, val=0.5, diverged=False):
+    n = len(errors)
+    return {"nonlinearity": name, "lr": lr, "seed": seed, "diverged": diverged,
+            "finished": True, "select_epochs": 1,
+            "history": {"epoch": [(i + 1) / 2 for i in range(n)], "train_error": errors,
+                        "seconds": [10.0 * (i + 1) for i in range(n)],
+                        "val_error": [val], "val_epoch": [1]}}
+
+
+def _write(out, *records):
+    for r in records:
+        path = f1.run_path(out, r["nonlinearity"], r["lr"], r["seed"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(r))
+
+
+def test_reached_is_the_first_point_at_or_below_the_target():
+    h = {"epoch": [0.5, 1.0, 1.5], "train_error": [0.6, 0.25, 0.2], "seconds": [1, 2, 3]}
+    assert f1.reached(h) == 1.0
+    assert f1.reached(h, key="seconds") == 2
+    assert f1.reached(h, target=0.1) is None
+
+
+def test_each_nonlinearity_gets_the_rate_with_the_lowest_validation_error(tmp_path):
+    _write(tmp_path, _record("relu", 0.01, 0, [0.5], val=0.4),
+           _record("relu", 0.1, 0, [0.5], val=0.3),
+           _record("tanh", 0.01, 0, [0.5], val=0.35),
+           _record("tanh", 0.1, 0, [0.5], val=0.1, diverged=True))  # diverged: never chosen
+    assert f1.choose_rates(tmp_path) == {"relu": 0.1, "tanh": 0.01}
+
+
+def test_ratio_is_the_geometric_mean_over_seeds_with_an_interval(tmp_path):
+    relu = [0.5, 0.2]  # 25% at epoch 1.0
+    for seed, tanh_at in enumerate([4, 6, 8]):  # 25% at epoch tanh_at / 2
+        tanh = [0.5] * (tanh_at - 1) + [0.2]
+        _write(tmp_path, _record("relu", 0.1, seed, relu), _record("tanh", 0.1, seed, tanh))
+    q = f1.ratio(tmp_path)
+    assert q["n"] == 3 and q["censored"] == 0
+    assert q["ratio"] == pytest.approx(math.exp((math.log(2) + math.log(3) + math.log(4)) / 3))
+    assert q["low"] < q["ratio"] < q["high"]
+    assert "held" in f1.verdict(tmp_path) or "not resolved" in f1.verdict(tmp_path)
+
+
+def test_a_tanh_run_that_never_reaches_25_percent_makes_a_lower_bound(tmp_path):
+    _write(tmp_path, _record("relu", 0.1, 0, [0.5, 0.2]), _record("tanh", 0.1, 0, [0.5] * 6))
+    q = f1.ratio(tmp_path)
+    assert q["censored"] == 1 and q["ratio"] == pytest.approx(3.0)  # 3.0 epochs / 1.0
+    assert "a lower bound" in f1.summary(tmp_path)
+
+
+def test_the_figure_draws_one_line_per_seed(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _write(tmp_path, *[_record(n, 0.1, s, [0.5, 0.2]) for n in ("relu", "tanh") for s in (0, 1)])
+    ax = f1.plot_figure1(tmp_path)
+    assert len(ax.lines) == 4 + 1  # four runs and the 25% line
