@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 
 from alexnet_lib.book.ablations import ROWS, reference
-from alexnet_lib.book.evidence import points
+from alexnet_lib.book.evidence import family_verdicts, points
 from alexnet_lib.book.scorecard import epochs_to, gap, paired_difference, verdict
 
 
@@ -73,29 +73,36 @@ def _epochs(runs: list[dict]) -> str:
 def scorecard(runs: dict[str, dict[int, dict]]) -> str:
     """Several seeds per row: ``{row: {seed: record}}`` as a markdown table.
 
-    Per row: the seeds, mean ± standard deviation of single-view and ten-crop test top-1
-    (percent), the paired difference from the baseline in points with its 95% interval,
-    the verdict, epochs to 25% training error (mean over the seeds that reach it) and the
-    train - test gap (:func:`gap`, mean over seeds; "n/a" if a record lacks it).
+    Per row: the seeds, mean ± standard deviation over the seeds of single-view and
+    ten-crop test top-1 (percent), the paired difference from the row's reference in points
+    with its 95% interval, the verdict, the verdict after Holm's correction over the
+    scorecard's family of comparisons, epochs to 25% training error (mean over the seeds
+    that reach it) and the train - test gap (:func:`gap`, mean over seeds; "n/a" if a
+    record lacks it).
     """
-    lines = ["| row | paper | seeds | test top-1 % | ten-crop top-1 % | vs baseline, paired "
-             "(95% CI), points | verdict | epochs to 25% train error | train - test gap |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| row | paper | seeds | test top-1 %, mean ± sd over seeds | ten-crop top-1 %, "
+             "mean ± sd | vs reference, paired (95% CI), points | verdict | after Holm | "
+             "epochs to 25% train error | train - test gap |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    adjusted = family_verdicts(runs)
     for name in ordered(runs):
         seeds = sorted(runs[name])
         records = [runs[name][s] for s in seeds]
         single = [r["test"]["single_top1"] for r in records]
         ten = [r["test"]["ten_crop_top1"] for r in records]
         if name == "baseline":
-            delta, said = "", ""
+            delta, said, holm_said = "", "", ""
         else:
             ref = reference(name)  # the baseline, or the row this one is paired with
             d = paired_difference(runs[name], runs.get(ref, {}))
             said = verdict(d, ref)
+            holm_said = adjusted.get((name, "single_top1"), "")
             delta = points(d)
+            if ref != "baseline":
+                delta += f" vs {ref}"
         gaps = [gap(r) for r in records]
         g = "n/a" if None in gaps else f"{100 * statistics.fmean(gaps):+.2f} points"
         lines.append(f"| {name} | {claim(name)} | {', '.join(map(str, seeds))} | "
-                     f"{_mean_sd(single)} | {_mean_sd(ten)} | {delta} | {said} | "
+                     f"{_mean_sd(single)} | {_mean_sd(ten)} | {delta} | {said} | {holm_said} | "
                      f"{_epochs(records)} | {g} |")
     return "\n".join(lines)

@@ -14,7 +14,15 @@ from pathlib import Path
 
 from ..errors import UserError
 from .ablations import ROWS, reference
-from .scorecard import UNRESOLVED, find_scorecard, load_runs, paired_difference, verdict
+from .scorecard import (
+    UNRESOLVED,
+    find_scorecard,
+    holm,
+    holm_verdict,
+    load_runs,
+    paired_difference,
+    verdict,
+)
 
 SWEEP_COMMAND = ("python benchmarks/ablations.py --profile quick --seeds 0 1 2 "
                  "--out data/records/quick-cpu/scorecard")
@@ -43,6 +51,10 @@ IDEAS: dict[str, tuple[str, str, int | None]] = {
     "paper_scale_lrn_constant": ("LRN's normalization beyond its constant gain, at the "
                                  "paper's input scale", "single_top1", -1),
 }
+# The family of comparisons the scorecard makes, for Holm's correction: every row's test
+# top-1 against its reference, and the gap where the paper's claim is about the gap.
+FAMILY = tuple((row, "single_top1") for row in IDEAS) + tuple(
+    (row, key) for row, (_, key, _) in IDEAS.items() if key == "gap")
 HELD, CONTRADICTED, NO_CLAIM = "held", "contradicted", "no claim to test"
 TOO_FEW, NO_RECORDS = "too few seeds for an interval", "no records yet"
 
@@ -86,15 +98,33 @@ def points(diff: dict) -> str:
             f"{100 * diff['high']:+.2f}; n = {diff['n']})")
 
 
+def family_verdicts(runs: dict[str, dict[int, dict]]) -> dict[tuple[str, str], str]:
+    """``{(row, measure): verdict}`` after Holm's correction over :data:`FAMILY` (the
+    comparisons that have records); the plain verdicts are :func:`verdict`'s."""
+    diffs = {(row, key): paired_difference(runs.get(row, {}), runs.get(reference(row), {}),
+                                           key) for row, key in FAMILY}
+    adjusted = holm({k: d.get("p") for k, d in diffs.items()})
+    return {k: holm_verdict(d, adjusted[k], reference(k[0])) for k, d in diffs.items()}
+
+
+def family_size(runs: dict[str, dict[int, dict]]) -> int:
+    """How many comparisons of :data:`FAMILY` have an interval (Holm's m)."""
+    return sum(paired_difference(runs.get(row, {}), runs.get(reference(row), {}),
+                                 key)["p"] is not None for row, key in FAMILY)
+
+
 def row_summary(runs: dict[str, dict[int, dict]], row: str,
                 keys=("single_top1",)) -> list[dict]:
     """One dict per measure in ``keys`` for ``row`` against the baseline: ``row``,
     ``idea``, ``claim`` (the paper's, from :data:`alexnet_lib.book.ablations.ROWS`), ``seeds``
     (the paired ones), ``measure``, ``difference`` (:func:`points`), ``verdict``
-    (:func:`alexnet_lib.book.scorecard.verdict`) and ``outcome`` (:func:`outcome`, for the
-    measure the paper's claim is about; "" for the other measures)."""
+    (:func:`alexnet_lib.book.scorecard.verdict`), ``holm`` (the verdict after Holm's
+    correction over the scorecard's family, :func:`family_verdicts`; "" for a measure
+    outside the family) and ``outcome`` (:func:`outcome`, for the measure the paper's
+    claim is about; "" for the other measures)."""
     idea, claim_key, expected = IDEAS[row]
     base = runs.get(reference(row), {})  # the baseline, or the row this one is paired with
+    adjusted = family_verdicts(runs)
     out = []
     for key in keys:
         d = paired_difference(runs.get(row, {}), base, key)
@@ -102,6 +132,7 @@ def row_summary(runs: dict[str, dict[int, dict]], row: str,
                         seeds=sorted(set(runs.get(row, {})) & set(base)),
                         measure=MEASURES.get(key, key), difference=points(d),
                         verdict=verdict(d, reference(row)),
+                        holm=adjusted.get((row, key), ""),
                         outcome=outcome(d, expected) if key == claim_key else ""))
     return out
 
@@ -116,7 +147,9 @@ def report(runs: dict[str, dict[int, dict]], rows, keys=("single_top1",)) -> str
             if not s["seeds"]:
                 missing.append(row)
                 break
-            lines.append(f"{row:<20} {s['measure']:<17} {s['difference']:<32} {s['verdict']}")
+            holm_said = f"; after Holm: {s['holm']}" if s["holm"] else ""
+            lines.append(f"{row:<20} {s['measure']:<17} {s['difference']:<32} "
+                         f"{s['verdict']}{holm_said}")
     if "baseline" not in runs:
         missing = ["baseline", *missing]
     if missing:

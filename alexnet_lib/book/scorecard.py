@@ -10,6 +10,11 @@ confidence interval from the t-distribution with n - 1 degrees of freedom. A row
 interval contains 0 is "not resolved at this scale": the evidence does not say which way
 the ingredient goes.
 
+The scorecard makes many such comparisons at once, and at 95% each, about one in twenty
+"resolved" differences is expected from noise alone. :func:`holm` adjusts the comparisons'
+p-values as a family (Holm 1979: controls the chance of any false "resolved" at 5%), and
+:func:`holm_verdict` is the verdict read from the adjusted value, shown beside the plain one.
+
 Where the records are does not depend on the working folder (:func:`records_folder`): an
 explicit folder, else ``$ALEXNET_RECORDS``, else the repository's ``data/records`` next to
 this package (right for the editable install the book uses).
@@ -118,12 +123,47 @@ def paired_difference(row: dict[int, dict], base: dict[int, dict],
     seeds = sorted(set(row) & set(base))
     diffs = [measure(row[s], key) - measure(base[s], key) for s in seeds]
     if not diffs:
-        return {"n": 0, "mean": None, "low": None, "high": None}
+        return {"n": 0, "mean": None, "low": None, "high": None, "p": None}
     mean = statistics.fmean(diffs)
     if len(diffs) < 2:
-        return {"n": 1, "mean": mean, "low": None, "high": None}
-    half = t975(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
-    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half}
+        return {"n": 1, "mean": mean, "low": None, "high": None, "p": None}
+    se = statistics.stdev(diffs) / math.sqrt(len(diffs))
+    half = t975(len(diffs) - 1) * se
+    return {"n": len(diffs), "mean": mean, "low": mean - half, "high": mean + half,
+            "p": t_test_p(mean, se, len(diffs) - 1)}
+
+
+def t_test_p(mean: float, se: float, dof: int) -> float:
+    """Two-sided p-value of a paired t-test: the chance of a mean difference at least this
+    far from 0 if the row made no difference (0 < p <= 1; the interval excludes 0 exactly
+    when p < 0.05)."""
+    from scipy.stats import t
+
+    if se == 0:
+        return 1.0 if mean == 0 else 0.0
+    return float(2 * t.sf(abs(mean / se), dof))
+
+
+def holm(pvalues: dict) -> dict:
+    """Holm's step-down adjustment of a family of p-values, ``{name: p}`` -> ``{name:
+    adjusted p}`` (None stays None and is not counted): the smallest p is multiplied by the
+    family's size m, the next by m - 1, and so on, each kept at least as large as the one
+    before and at most 1."""
+    named = sorted(((p, k) for k, p in pvalues.items() if p is not None), key=lambda x: x[0])
+    m, running, out = len(named), 0.0, {k: None for k in pvalues}
+    for i, (p, k) in enumerate(named):
+        running = max(running, min(1.0, (m - i) * p))
+        out[k] = running
+    return out
+
+
+def holm_verdict(diff: dict, adjusted_p: float | None, reference: str = "baseline") -> str:
+    """:func:`verdict`, read from the Holm-adjusted p-value instead of the plain interval."""
+    if adjusted_p is None:
+        return verdict(diff, reference)
+    if adjusted_p >= 0.05:
+        return UNRESOLVED
+    return f"higher than {reference}" if diff["mean"] > 0 else f"lower than {reference}"
 
 
 def verdict(diff: dict, reference: str = "baseline") -> str:
