@@ -24,10 +24,11 @@ CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
 HIDDEN = {"hide-input", "remove-input", "remove-cell"}
 CODE_COLUMN = 80
 
-# what is not prose: fenced code, math, inline code, glue roles, links' targets,
-# HTML tags, and references such as "section 3.1", "Figure 1", "Table 2"
+# what is not prose (fenced code is taken out first, by _without_code): math, inline
+# code, glue roles, links' targets, HTML tags, and references such as "section 3.1",
+# "Figure 1", "Table 2"
 NOT_PROSE = [
-    r"```.*?```", r":::.*?\n", r"\$\$.*?\$\$", r"\$[^$\n]+\$", r"``[^`]+``", r"`[^`\n]+`",
+    r"\$\$.*?\$\$", r"\$[^$\n]+\$", r"``[^`]+``", r"`[^`\n]+`",
     r"\{glue:[a-z]+\}`[^`]+`", r"\]\([^)]*\)", r"<[^>]+>", r"https?://\S+",
     r"(?i)arxiv[: ]\s*\d+\.\d+",
     r"(?i)\b(sections?|figures?|tables?|chapters?|eq\.|equation|version|python)"
@@ -41,7 +42,28 @@ MEASURED = re.compile(
 )
 
 
+FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*(\S*)")
+
+
+def _without_code(markdown: str) -> str:
+    """Markdown without its fenced code blocks. A MyST directive's fence (```{note},
+    :::{dropdown}) is dropped but its body kept: notes and answers are prose."""
+    kept, stack = [], []  # stack: (fence, is_code) of the open blocks
+    for line in markdown.splitlines():
+        m = FENCE.match(line)
+        if m and stack and m.group(1) == stack[-1][0] and not m.group(2):
+            stack.pop()  # a bare fence closes the innermost block it matches
+            continue
+        if m and not (stack and stack[-1][1]):
+            stack.append((m.group(1), not m.group(2).startswith("{")))
+            continue
+        if not (stack and stack[-1][1]):
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _prose(markdown: str) -> str:
+    markdown = _without_code(markdown)
     for pattern in NOT_PROSE:
         markdown = re.sub(pattern, " ", markdown, flags=re.S)
     return markdown
@@ -60,6 +82,9 @@ def test_measured_numbers_are_found_and_references_are_not():
     text = ("ReLU reached 25% in 6 epochs (3.2 s); tanh $0.5$ `1.5` and section 3.1, "
             "Figure 1; {glue:text}`ch3_ratio` times; 29 of 30 neighbours; 2.1 points")
     assert measured_numbers(text) == ["25%", "3.2 s", "29 of 30", "2.1 points"]
+    fenced = ("```python\nx = 0.5\n```\n```{dropdown} Answer\nIt gained 1.5%.\n```\n"
+              "Prose 2.5%.\n```\ny = 0.25\n```\n:::{note}\n3.5 s\n:::")
+    assert measured_numbers(fenced) == ["1.5%", "2.5%", "3.5 s"]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
