@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
+# chapters "03_relu" and pages between them such as "02b_measuring_claims"
+CHAPTERS = sorted(BOOK.glob("[0-9][0-9]*_*.ipynb"))
 HIDDEN = {"hide-input", "remove-input", "remove-cell"}
 CODE_COLUMN = 80
 
