@@ -97,7 +97,8 @@ def fit(
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(data.train) * (config.recipe.epochs - start),
+    # dynamic_ncols: in a notebook the bar's widget takes the column's width, not more
+    bar = tqdm(total=len(data.train) * (config.recipe.epochs - start), dynamic_ncols=True,
                disable=not (progress and world.is_main), unit="step",
                desc=f"{config.name} x{world.size} on {run.device.type} ({run.precision.name})"
                if world.size > 1 else f"{config.name} on {run.device.type} ({run.precision.name})")

@@ -52,3 +52,14 @@ def test_every_slider_redraws(index, name, value):
     after = bytes(box.views[0].value)
     assert after.startswith(PNG_MAGIC) and after != before
     assert box.children[0].kwargs[name] == pytest.approx(value)
+
+
+def test_explorer_layout_keeps_every_readout_visible(explorer):
+    # squeezed beside the 416-pixel picture the sliders' readouts were clipped ("2.(" for
+    # 2.00): each slider keeps a width that holds label, track and readout, and the box
+    # wraps the picture below the sliders where the two do not fit side by side
+    interactive, _image = explorer.children
+    assert all(s.layout.width == "360px" for s in explorer.controls)
+    assert all(s.style.description_width == "80px" for s in explorer.controls)
+    assert interactive.layout.flex == "0 0 auto"
+    assert explorer.layout.flex_flow == "row wrap"

@@ -12,6 +12,14 @@ that leaves 127.0.0.1 is aborted and recorded. The test checks that
 - the widgets of chapters 04, 07 and 10 render (a chapter not written yet is skipped);
 - on chapter 10, choosing another image, then another layer, in the feature-map explorer
   shows another picture each time: the ``jslink``-ed stacks work with no kernel;
+- on chapter 04, choosing another constant, then another of its values, in the LRN
+  explorer shows that curve's picture, with no kernel, and no label of its buttons is
+  clipped;
+- nothing in a page's main column is wider than the column in a 1280-pixel-wide window:
+  no code, output, table or widget scrolls or clips sideways, and nothing sticks out past
+  the column's right edge (what is folded away when the page loads is not measured; a
+  finding names the page, "code cell N of M" counting the code cells the page shows, or
+  the section, then the element, its text and how many pixels it is too wide);
 - every exercise's hint and answer (MyST ``{dropdown}`` blocks, sphinx-design's
   ``<details class="sd-dropdown">``) is on the page, one per block in the notebook,
   collapsed when the page loads and open after a click on its title; the collapsed
@@ -20,6 +28,10 @@ that leaves 127.0.0.1 is aborted and recorded. The test checks that
 Needs /usr/bin/chromium, the Python package playwright and ``_build/widget-js/``:
 ``bash .ci/install-browser.sh`` installs all three. Without them the test is skipped,
 except under CI (``CI=true``), where it fails.
+
+``BOOK_HTML=<folder>`` tests a book built beforehand (its ``_build/html``, built with the
+local widget scripts as ``conftest.py`` builds it) instead of building one: the pages
+must have been built from this checkout's notebooks, which the tests read too.
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 WIDGET_JS = ROOT / "_build" / "widget-js"
+WINDOW_WIDTH = 1280  # the browser window every page is opened in, in CSS pixels
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -118,10 +131,15 @@ def playwright_api():
 
 
 @pytest.fixture(scope="module")
-def html(playwright_api, built_book) -> Path:
+def html(playwright_api, request) -> Path:
     """The book built once for the session (conftest.py), with the widget scripts served
-    from the local copy."""
-    return built_book
+    from the local copy; or the one ``BOOK_HTML`` names, built beforehand."""
+    prebuilt = os.environ.get("BOOK_HTML")
+    if prebuilt:
+        folder = Path(prebuilt)
+        assert (folder / "index.html").is_file(), f"BOOK_HTML={prebuilt}: no index.html there"
+        return folder
+    return request.getfixturevalue("built_book")
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +177,7 @@ class Visit:
         self.errors: list[str] = []  # uncaught exceptions, console errors, failed requests
         self.outside: list[str] = []  # requests to other hosts, aborted (no network)
         self.local: list[str] = []  # requests served from the build
-        self.context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        self.context = browser.new_context(viewport={"width": WINDOW_WIDTH, "height": 1000})
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda err: self._error(f"uncaught: {err}"))
@@ -307,9 +325,11 @@ SHOWN_PICTURE = """async () => {
 }"""
 
 
-def stored_pictures(page: str) -> list[list[str]]:
-    """SHA-256 of the explorer's pictures in the notebook's widget state, [image][layer]:
-    the outer Stack whose children are Stacks of Images."""
+def stored_stacks(page: str) -> tuple[list[list[str]], list[int]]:
+    """The explorer's pictures in the notebook's widget state, as SHA-256 digests
+    [outer][inner] (chapter 10: [image][layer]; chapter 04: [constant][value]), and the
+    child each inner stack shows first: the outer Stack whose children are Stacks of
+    Images."""
     nb = json.loads((BOOK / f"{page}.ipynb").read_text(encoding="utf-8"))
     state = nb["metadata"]["widgets"][WIDGET_STATE]["state"]
 
@@ -324,9 +344,28 @@ def stored_pictures(page: str) -> list[list[str]]:
         children = [model(ref) for ref in m["state"].get("children", [])]
         if m["model_name"] == "StackModel" and children and all(
                 c["model_name"] == "StackModel" for c in children):
-            return [[digest(model(ref)) for ref in inner["state"]["children"]]
-                    for inner in children]
-    raise AssertionError(f"no Stack of Stacks in the widget state of {page}.ipynb")
+            return ([[digest(model(ref)) for ref in inner["state"]["children"]]
+                     for inner in children],
+                    [inner["state"]["selected_index"] for inner in children])
+    raise AssertionError(f"no Stack of Stacks in the widget state of {page}.ipynb: execute "
+                         "the chapter (its explorer stores one)")
+
+
+def stored_pictures(page: str) -> list[list[str]]:
+    """SHA-256 of the explorer's pictures in the notebook's widget state, [outer][inner]."""
+    return stored_stacks(page)[0]
+
+
+def wait_for_picture(v: Visit, expected: list[list[str]], i: int, j: int, what: str) -> None:
+    """Wait until the page shows picture ``expected[i][j]``; fail naming what it shows."""
+    deadline = time.monotonic() + 10
+    while (shown := v.page.evaluate(SHOWN_PICTURE)) != expected[i][j]:
+        if time.monotonic() > deadline:
+            where = [(a, b) for a, row in enumerate(expected) for b, d in enumerate(row)
+                     if d == shown]
+            pytest.fail(f"{what} {(i, j)} chosen, but the page shows the picture of "
+                        f"{where or 'none of the stored pictures'}")
+        v.page.wait_for_timeout(100)
 
 
 def test_feature_map_explorer_switches_pictures_without_a_kernel(visit):
@@ -342,14 +381,7 @@ def test_feature_map_explorer_switches_pictures_without_a_kernel(visit):
 
     def shows(i: int, j: int) -> None:
         # the links switch the stacks in the browser: wait for the picture of (i, j)
-        deadline = time.monotonic() + 10
-        while (shown := v.page.evaluate(SHOWN_PICTURE)) != expected[i][j]:
-            if time.monotonic() > deadline:
-                where = [(a, b) for a, row in enumerate(expected) for b, d in enumerate(row)
-                         if d == shown]
-                pytest.fail(f"image {i}, layer {j} chosen, but the page shows the picture "
-                            f"of (image, layer) {where or 'none of the stored pictures'}")
-            v.page.wait_for_timeout(100)
+        wait_for_picture(v, expected, i, j, "(image, layer)")
 
     shows(0, 0)  # selected_index=0 everywhere: the first picture shows at once
     steps = [(image, 2, (2, 0)), (layer, 3, (2, 3)), (image, 0, (0, 3)), (layer, 1, (0, 1))]
@@ -357,6 +389,123 @@ def test_feature_map_explorer_switches_pictures_without_a_kernel(visit):
         select.select_option(index=index)
         shows(i, j)
     assert not v.errors, "\n".join(v.errors)
+
+
+LRN_CHAPTER = "04_local_response_normalization"
+
+CLIPPED_LABELS = """root => Array.from(root.querySelectorAll(
+        'button, label, .widget-label, .widget-readout, .widget-dropdown select'))
+    .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+    .map(el => `${el.tagName.toLowerCase()} "${el.innerText.trim()}": its text needs `
+              + `${el.scrollWidth} px, it has ${el.clientWidth}`)"""
+
+
+def test_lrn_explorer_switches_curves_without_a_kernel(visit):
+    if not (BOOK / f"{LRN_CHAPTER}.ipynb").is_file():
+        pytest.skip(f"book/{LRN_CHAPTER}.ipynb is not written yet")
+    expected, starts = stored_stacks(LRN_CHAPTER)  # [constant][value]; marked values
+    assert len(expected) == 5 and all(len(row) >= 3 for row in expected)
+    v = visit(LRN_CHAPTER)
+    wait_for_widgets(v)
+    menu = dropdown(v, "vary")
+    assert menu.locator("option").count() == len(expected)
+    explorer = v.page.locator(".jupyter-widgets").filter(has=menu)
+    clipped = []
+
+    def buttons():
+        # one stack holds a row of value buttons per constant: only the chosen one shows
+        shown_rows = explorer.locator(".widget-toggle-buttons:visible")
+        assert shown_rows.count() == 1, f"{shown_rows.count()} rows of value buttons show"
+        clipped.extend(shown_rows.first.evaluate(
+            f"row => ({CLIPPED_LABELS})(row.closest('.widget-vbox') || row)"))
+        return shown_rows.first.locator("button")
+
+    def shows(i: int, j: int) -> None:
+        wait_for_picture(v, expected, i, j, "(constant, value)")
+
+    shows(0, starts[0])  # the first constant at its paper value, at once
+    assert buttons().count() == len(expected[0])
+    menu.select_option(index=3)  # another constant: its own buttons, at its paper value
+    shows(3, starts[3])
+    buttons().nth(0).click()  # another value
+    shows(3, 0)
+    menu.select_option(index=1)
+    shows(1, starts[1])
+    last = buttons().count() - 1
+    buttons().nth(last).click()
+    shows(1, last)
+    menu.select_option(index=3)  # each constant keeps the value chosen for it
+    shows(3, 0)
+    assert not clipped, "labels of the LRN explorer are clipped:\n" + "\n".join(clipped)
+    assert not v.errors, "\n".join(v.errors)
+
+
+OVERFLOW = """() => {
+  // What in the page's main column (sphinx-book-theme's <article class="bd-article">) is
+  // wider than the column: an element that scrolls or clips its content sideways
+  // (scrollWidth > clientWidth: a code block, a text output, a table, a widget, a label),
+  // or one whose box ends right of the column. What a scrolling or clipping ancestor
+  // already holds in is that ancestor's finding, and what is folded away when the page
+  // loads (a closed <details>: hidden code, exercise answers) is not measured.
+  const column = document.querySelector('article.bd-article');
+  if (!column) return null;
+  const right = column.getBoundingClientRect().right;
+  const cells = Array.from(column.querySelectorAll('.cell'));
+  const where = el => {
+    const cell = el.closest('.cell');
+    if (cell) {
+      const part = el.closest('.cell_output') ? 'output' : 'input';
+      return `code cell ${cells.indexOf(cell) + 1} of ${cells.length}, ${part}`;
+    }
+    const section = el.closest('section');
+    const heading = section && section.querySelector('h1, h2, h3, h4');
+    const title = heading ? heading.innerText.replace(/[#¶]/g, '').trim() : '';
+    return title ? `section "${title.slice(0, 50)}"` : 'the page';
+  };
+  const describe = el => {
+    let tag = el.tagName.toLowerCase();
+    if (el.classList.length) tag += '.' + Array.from(el.classList).slice(0, 2).join('.');
+    const text = (el.innerText || el.getAttribute('alt') || '').trim().replace(/\\s+/g, ' ');
+    return `${where(el)}: <${tag}>` + (text ? ` "${text.slice(0, 50)}"` : '');
+  };
+  const holds = el => getComputedStyle(el).overflowX !== 'visible';
+  const wide = [];
+  for (const el of column.querySelectorAll('*')) {
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    if (el.closest('details:not([open])') && !el.closest('summary')) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    const more = el.scrollWidth - el.clientWidth;
+    if (holds(el) && more > 1) {
+      const how = ['hidden', 'clip'].includes(style.overflowX) ? 'clips' : 'scrolls';
+      wide.push({where: describe(el), how, px: more});
+    }
+    let held = false;
+    for (let a = el.parentElement; a && a !== column; a = a.parentElement) {
+      if (holds(a)) { held = true; break; }
+    }
+    if (!held && box.right - right > 1) {
+      wide.push({where: describe(el), how: 'sticks out past the column',
+                 px: Math.round(box.right - right)});
+    }
+  }
+  return {width: Math.round(column.getBoundingClientRect().width), wide};
+}"""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_fits_the_main_column(visit, page):
+    v = visit(page)
+    if page in NOTEBOOK_PAGES and has_widget_state(page):
+        wait_for_widgets(v)
+    v.page.wait_for_load_state("networkidle")
+    found = v.page.evaluate(OVERFLOW)
+    assert found is not None, f"{v.url}: no main column (<article class='bd-article'>)"
+    lines = [f"  {w['where']}: {w['how']} by {w['px']} px" for w in found["wide"]]
+    assert not lines, (
+        f"{page}: {len(lines)} element(s) wider than the main column ({found['width']} px "
+        f"in a {WINDOW_WIDTH}-px window):\n" + "\n".join(lines))
 
 
 DROPDOWN = "```{dropdown}"

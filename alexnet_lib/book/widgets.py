@@ -223,10 +223,12 @@ def lrn_explorer(max_input: float = 500.0) -> widgets.HBox:
     starting at the paper's constants (``layers.PAPER_LRN``).
 
     Built with ``ipywidgets.interactive``: in a live kernel every change of a slider
-    redraws the curve (on release). The curve is an ``ipywidgets.Image`` holding a PNG,
-    so a saved notebook or a built HTML page shows the sliders and the first curve
-    without a kernel (where moving a slider changes nothing). Returns
-    ``HBox([interactive, image])``; ``controls`` are the five sliders, ``views``
+    redraws the curve (on release), under ipywidgets 7 and 8. Without a kernel (a built
+    HTML page) moving a slider changes nothing: there the book shows
+    :func:`alexnet_lib.book.lrn_views.lrn_curve_explorer`, which needs none. Each slider is
+    wide enough for its label, track and readout, and the box wraps the picture below the
+    sliders where the two do not fit side by side (squeezed, the readouts were clipped).
+    Returns ``HBox([interactive, image])``; ``controls`` are the five sliders, ``views``
     ``(image,)``.
     """
     image = widgets.Image(format="png", layout=widgets.Layout(width="416px"))
@@ -236,7 +238,8 @@ def lrn_explorer(max_input: float = 500.0) -> widgets.HBox:
                                                  max_input=max_input))
 
     def slider(kind, **kwargs):
-        return kind(continuous_update=False, style={"description_width": "80px"}, **kwargs)
+        return kind(continuous_update=False, style={"description_width": "80px"},
+                    layout=widgets.Layout(width="360px"), **kwargs)
 
     controls = widgets.interactive(
         draw,
@@ -253,7 +256,9 @@ def lrn_explorer(max_input: float = 500.0) -> widgets.HBox:
     if not image.value:  # ipywidgets 8's interactive draws once when built, 7's does not
         controls.update()
     sliders = controls.children[:-1]  # interactive's last child is its (unused) Output
-    return _handles(widgets.HBox([controls, image]), sliders, (image,))
+    controls.layout.flex = "0 0 auto"  # keep the sliders' width; wrap the picture instead
+    box = widgets.HBox([controls, image], layout=widgets.Layout(flex_flow="row wrap"))
+    return _handles(box, sliders, (image,))
 
 
 # --- Data augmentation (chapter 7): what the training pipeline does to one image ----------
