@@ -152,3 +152,14 @@ def test_core_modules_stay_short():
                 if length > 60:
                     long_functions[f"{name}.{node.name}"] = length
     assert long_modules == {} and long_functions == {}, (long_modules, long_functions)
+
+
+def test_the_readme_and_the_book_package_name_every_book_module():
+    """A new module of alexnet_lib.book is named where the next engineer looks first."""
+    readme = (ROOT / "README.md").read_text()
+    init = (ROOT / "alexnet_lib" / "book" / "__init__.py").read_text()
+    modules = sorted(p.stem for p in (ROOT / "alexnet_lib" / "book").glob("*.py")
+                     if p.stem != "__init__")
+    assert [m for m in modules if f"`{m}`" not in readme] == [], "missing from README.md"
+    assert [m for m in modules if f"``{m}``" not in init] == [], (
+        "missing from alexnet_lib/book/__init__.py's docstring")

@@ -3,10 +3,14 @@ training core (which never imports this package; ``tests/test_packaging.py`` che
 
 Its modules: ``images`` (image helpers), ``inspection`` (named layers, activations, LRN's
 response), ``viz`` (pictures, curves, filters, feature maps, confusion, the LRN curve),
-``architecture_plot`` (the paper's Figure 2 drawn from a model), ``ablations`` (the
-scorecard's rows), ``scorecard`` (its records and statistics), ``scorecard_plot`` (its
-forest plot), ``evidence`` (what the chapters print from it), ``widgets`` (the explorers)
-and ``two_tower`` (the paper's two-GPU split).
+``architecture_plot`` (the paper's Figure 2 drawn from a model), ``pipeline_diagram``,
+``dropout_diagram`` and ``lrn_views`` (chapters 1, 6 and 4's diagrams; LRN's explorer),
+``ablations`` (the scorecard's rows), ``scorecard`` (its records and statistics),
+``scorecard_plot`` (forest plots), ``evidence`` (what the chapters print from it),
+``verdicts`` (chapter 12's tables and ending), ``record_curves`` (recorded runs over
+epochs), ``demo_reading`` (a live run read against the records), ``figure1`` (Figure 1's
+records), ``glue`` (numbers for the prose), ``widgets`` (the explorers), ``two_tower``
+(the paper's two-GPU split) and ``parallel_plot`` (model against data parallelism).
 
 This file holds what every chapter calls first and last: say how it runs, then how long it
 took. Imported as ``from alexnet_lib.book import setup_chapter, chapter_footer``. Each
