@@ -110,10 +110,10 @@ def summary(out: str | Path) -> str:
             f"{'yes' if chosen.get(r['nonlinearity']) == r['lr'] else ''} | "
             f"{selection_error(r):.3f} | {'not reached' if e is None else f'{e:.1f}'} | "
             f"{'' if s is None else f'{s:.0f}'} |")
-    for key in ("epoch", "seconds"):
+    for key, unit in (("epoch", "epochs"), ("seconds", "seconds")):
         q = ratio(out, key)
         if q["n"]:
-            lines.append(f"\ntanh / ReLU, {key}s to 25%: {q['ratio']:.1f}x "
+            lines.append(f"\ntanh / ReLU, {unit} to 25%: {q['ratio']:.1f}x "
                          f"(95% interval {q['low']:.1f} to {q['high']:.1f}, {q['n']} seeds"
                          f"{', a lower bound' if q['censored'] else ''})")
     return "\n".join(lines)
@@ -123,7 +123,12 @@ def verdict(out: str | Path) -> str:
     """One sentence on the paper's claim, read from the ratio's interval."""
     q = ratio(out)
     if q["n"] < 2:
-        return "not enough seeds for an interval yet"
+        runs = chosen_runs(out)
+        done = [r for seeds in runs.values() for r in seeds.values() if r.get("finished")]
+        if any(reached(r["history"]) is None for r in done if r["nonlinearity"] == "relu"):
+            return "not resolved: ReLU did not reach 25% training error within the runs' epochs"
+        return (f"not enough seeds for an interval yet ({q['n']} seed(s) with both runs "
+                f"at 25%)")
     where = (f"tanh needs {q['ratio']:.1f}x the epochs of ReLU to reach 25% training error "
              f"(95% interval {q['low']:.1f} to {q['high']:.1f}, {q['n']} seeds)")
     if q["low"] > 1:
@@ -145,7 +150,8 @@ def plot_figure1(out: str | Path, ax=None):
                     color="C0" if name == "relu" else "C3",
                     label=f"{name} (rate {chosen[name]:g})" if i == 0 else None)
     ax.axhline(TARGET, color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="epochs", ylabel="training error rate", ylim=(0, 0.9),
-           title="Figure 1, re-run: four-layer net on CIFAR-10, one line per seed")
+    ax.set(xlabel="epochs", ylabel="training error rate", ylim=(0, 0.9))
+    ax.set_title("Figure 1, re-run: a four-layer net on CIFAR-10\n(one line per seed, "
+                 "each at its own best rate)", fontsize=10)
     ax.legend()
     return ax
