@@ -68,15 +68,18 @@ class AlexNet(nn.Module):
 
     ``groups=2`` is the two-GPU split: conv2, conv4 and conv5 see only the kernel maps on
     their own GPU; conv3 and the fully connected layers see both. With ``groups=2`` the
-    model has exactly 60,965,224 parameters.
+    model has exactly 60,965,224 parameters. Its weights start as section 5's (see
+    :func:`init_paper`); ``init_bias`` is the biases' value where they are not 0.
     """
 
     def __init__(self, num_classes: int = 1000, groups: int = 2, dropout: float = 0.5,
-                 dropout_placement: str = "paper", input_scale: str = "standardized"):
+                 dropout_placement: str = "paper", input_scale: str = "standardized",
+                 init_bias: float = 1.0):
         super().__init__()
         self.config = asdict(ModelConfig(arch="AlexNet", num_classes=num_classes, groups=groups,
                                          dropout=dropout, dropout_placement=dropout_placement,
-                                         input_scale=input_scale, init="paper"))
+                                         input_scale=input_scale, init="paper",
+                                         init_bias=init_bias))
         self.normalize = Normalize(IMAGENET_MEAN, IMAGENET_STD, input_scale)
         self.features = nn.Sequential(
             nn.Conv2d(3, 96, kernel_size=11, stride=4),  # conv1: 227 -> 55
@@ -97,7 +100,7 @@ class AlexNet(nn.Module):
         )
         self.classifier = classifier(256 * 6 * 6, 4096, num_classes, nn.ReLU, dropout,
                                      dropout_placement)
-        init_paper(self)
+        init_paper(self, init_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(self.normalize(x))
@@ -139,9 +142,9 @@ class AlexNetCIFAR(nn.Module):
 
     conv1 is 5x5 at stride 1: the paper's 11x11 stride-4 kernel would shrink a 32x32
     image to 6x6 at once. ``init="kaiming"`` (He et al. 2015, zero biases) is the default:
-    the paper's N(0, 0.01) weights with biases of 1 (``init="paper"``) are kept for
-    fidelity. How they compare in a short run is not measured in this project; it is the
-    first exercise of the training chapter.
+    the paper's N(0, 0.01) weights with biases of 1 (``init="paper"``; ``init_bias``
+    sets the 1) are kept for fidelity. How they compare in a short run is not measured
+    in this project; it is the first exercise of the training chapter.
     """
 
     def __init__(
@@ -157,6 +160,7 @@ class AlexNetCIFAR(nn.Module):
         dropout_placement: str = "paper",
         input_scale: str = "standardized",
         middle_convs: int = 3,
+        init_bias: float = 1.0,
     ):
         super().__init__()
         lrn = LRN_MODES.get(lrn, lrn)  # True / False: the paper's LRN, or none
@@ -165,7 +169,7 @@ class AlexNetCIFAR(nn.Module):
             arch="AlexNetCIFAR", width=width, activation=activation, lrn=lrn,
             overlap_pool=overlap_pool, dropout=dropout, dropout_placement=dropout_placement,
             input_scale=input_scale, middle_convs=middle_convs, groups=groups, init=init,
-            num_classes=num_classes))
+            init_bias=init_bias, num_classes=num_classes))
         c1, c2, c3, c4, c5 = (_channels(c * width, groups) for c in (96, 256, 384, 384, 256))
         hidden = max(8, round(2048 * width))
         act = ACTIVATIONS[activation]
@@ -193,7 +197,7 @@ class AlexNetCIFAR(nn.Module):
         self.classifier = classifier(c5 * 4 * 4, hidden, num_classes, act, dropout,
                                      dropout_placement)
         if init == "paper":
-            init_paper(self)
+            init_paper(self, init_bias)
         else:
             init_kaiming(self, nonlinearity=activation, input_std=INPUT_STD[input_scale])
 
@@ -232,15 +236,16 @@ def _channels(c: float, groups: int) -> int:
     return max(groups, round(c / groups) * groups)
 
 
-def init_paper(model: nn.Module) -> None:
+def init_paper(model: nn.Module, bias: float = 1.0) -> None:
     """Section 5: weights N(0, 0.01); biases 1 in conv2, conv4, conv5 and the hidden fully
-    connected layers (to give ReLUs positive inputs early), 0 in the others."""
+    connected layers (to give ReLUs positive inputs early), 0 in the others. ``bias``
+    replaces the 1: Caffe's bvlc_alexnet used 0.1, since 1 "gave flat loss"."""
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     ones = {convs[1], convs[3], convs[4], *linears[:-1]} if len(convs) == 5 else set(linears[:-1])
     for m in convs + linears:
         nn.init.normal_(m.weight, 0.0, 0.01)
-        nn.init.constant_(m.bias, 1.0 if m in ones else 0.0)
+        nn.init.constant_(m.bias, bias if m in ones else 0.0)
 
 
 def init_kaiming(model: nn.Module, nonlinearity: str = "relu", input_std: float = 1.0) -> None:
@@ -281,10 +286,10 @@ def build_model(config: RunConfig | ModelConfig | dict, seed: int | None = None)
     arch = kwargs.pop("arch")
     if arch == "AlexNet":
         model = AlexNet(config.num_classes, config.groups, config.dropout,
-                        config.dropout_placement, config.input_scale)
+                        config.dropout_placement, config.input_scale, config.init_bias)
         if model.config != asdict(config):
             raise ConfigError(f"AlexNet has only num_classes, groups, dropout, "
-                              f"dropout_placement and input_scale to choose; "
+                              f"dropout_placement, input_scale and init_bias to choose; "
                               f"got {asdict(config)}")
         return model
     if arch != "AlexNetCIFAR":
