@@ -3,6 +3,9 @@ r"""The paper's claims, checked on CIFAR-10: each ingredient switched off, with 
     python benchmarks/ablations.py --profile quick --seeds 0 1 2 \
         --out data/records/quick-cpu/scorecard           # the CPU scorecard: hours
     python benchmarks/ablations.py --profile smoke --epochs 2 --rows baseline no_lrn  # does it run?
+    python benchmarks/ablations.py --profile quick --regime overfit --seeds 0 1 2 \
+        --rows baseline no_dropout dropout_torchvision no_augment no_lighting no_overlap \
+        --out data/records/quick-cpu/overfit                   # the overfitting regime
 
 On two cores, two workers at once, one thread each, share the sweep without overlap
 (``--shard 0/2`` and ``--shard 1/2`` take every other run of the same list).
@@ -28,7 +31,7 @@ from pathlib import Path
 from provenance import provenance
 from train_record import record_run
 
-from alexnet_lib.book.ablations import ROWS, row_config
+from alexnet_lib.book.ablations import REGIMES, ROWS, regime_config, row_config
 from alexnet_lib.config import PROFILES, get_profile
 from alexnet_lib.precision import default_profile_name
 
@@ -53,8 +56,11 @@ def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", choices=list(PROFILES), default=default_profile_name())
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the records (default: runs/ablations-PROFILE)")
+                        help="folder for the records (default: runs/ablations-PROFILE[-REGIME])")
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
+    parser.add_argument("--regime", choices=list(REGIMES), default="standard",
+                        help="overfit: 10,000 training images for 80 epochs, where the "
+                             "regularization rows have something to regularize")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--epochs", type=int, default=None, help="override the profile's epochs")
     parser.add_argument("--data", default="data",
@@ -76,8 +82,10 @@ def main(argv=None) -> str:
         import torch
 
         torch.set_num_threads(args.threads)
-    out = args.out or Path("runs") / f"ablations-{args.profile}"
-    base = get_profile(args.profile).replace(**{"data.root": args.data})
+    suffix = "" if args.regime == "standard" else f"-{args.regime}"
+    out = args.out or Path("runs") / f"ablations-{args.profile}{suffix}"
+    base = regime_config(get_profile(args.profile), args.regime).replace(
+        **{"data.root": args.data})
     if args.epochs:
         base = base.replace(**{"recipe.epochs": args.epochs})
     extra = provenance(__file__, argv)
