@@ -65,3 +65,11 @@ def test_the_figure_draws_one_line_per_seed(tmp_path):
     _write(tmp_path, *[_record(n, 0.1, s, [0.5, 0.2]) for n in ("relu", "tanh") for s in (0, 1)])
     ax = f1.plot_figure1(tmp_path)
     assert len(ax.lines) == 4 + 1  # four runs and the 25% line
+
+
+def test_a_run_still_in_progress_gives_no_ratio_and_says_so(tmp_path):
+    tanh = _record("tanh", 0.1, 0, [0.5] * 6)
+    tanh["finished"] = False  # stopped after the rate selection, or still training
+    _write(tmp_path, _record("relu", 0.1, 0, [0.5, 0.2]), tanh)
+    assert f1.ratio(tmp_path)["n"] == 0
+    assert "in progress" in f1.summary(tmp_path)

@@ -81,6 +81,8 @@ def ratio(out: str | Path, key: str = "epoch") -> dict:
     runs = chosen_runs(out)
     logs, censored = [], 0
     for seed in sorted(set(runs.get("relu", {})) & set(runs.get("tanh", {}))):
+        if not all(runs[n][seed].get("finished", True) for n in ("tanh", "relu")):
+            continue  # a run still in progress (or stopped after the rate selection)
         t = [reached(runs[n][seed]["history"], key=key) for n in ("tanh", "relu")]
         if t[1] is None:
             continue  # ReLU did not reach 25%: no ratio to take
@@ -98,6 +100,16 @@ def ratio(out: str | Path, key: str = "epoch") -> dict:
             "low": math.exp(mean - half), "high": math.exp(mean + half)}
 
 
+def _epochs_text(record: dict, epochs: float | None, chosen: dict) -> str:
+    if epochs is not None:
+        return f"{epochs:.1f}"
+    if record.get("finished", True):
+        return "not reached"
+    if chosen.get(record["nonlinearity"]) == record["lr"]:
+        return "in progress"
+    return "stopped after the selection"
+
+
 def summary(out: str | Path) -> str:
     """A markdown table: each run's rate, seed, epochs and seconds to 25%, selection error."""
     chosen = choose_rates(out)
@@ -108,7 +120,7 @@ def summary(out: str | Path) -> str:
         lines.append(
             f"| {r['nonlinearity']} | {r['lr']:g} | {r['seed']} | "
             f"{'yes' if chosen.get(r['nonlinearity']) == r['lr'] else ''} | "
-            f"{selection_error(r):.3f} | {'not reached' if e is None else f'{e:.1f}'} | "
+            f"{selection_error(r):.3f} | {_epochs_text(r, e, chosen)} | "
             f"{'' if s is None else f'{s:.0f}'} |")
     for key, unit in (("epoch", "epochs"), ("seconds", "seconds")):
         q = ratio(out, key)
