@@ -494,7 +494,18 @@ OVERFLOW = """() => {
 }"""
 
 
-@pytest.mark.parametrize("page", PAGES)
+# Known, not fixed yet (issue 24): found by this test at 752 px. They are xfail without
+# strict, so a fix shows as XPASS; remove the page from here once it passes.
+KNOWN_OVERFLOW = {
+    "07_data_augmentation": "the augmentation explorer's caption label clips by 84 px",
+    "08_architecture": "the fidelity table scrolled by 26 px at 0.8em",
+    "10_feature_maps": "the feature-map explorer's panel scrolls by 4 px",
+}
+
+
+@pytest.mark.parametrize("page", [
+    pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_OVERFLOW[p], strict=False))
+    if p in KNOWN_OVERFLOW else p for p in PAGES])
 def test_page_fits_the_main_column(visit, page):
     v = visit(page)
     if page in NOTEBOOK_PAGES and has_widget_state(page):
