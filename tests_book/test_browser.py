@@ -497,8 +497,6 @@ OVERFLOW = """() => {
 # Known, not fixed yet (issue 24): found by this test at 752 px. They are xfail without
 # strict, so a fix shows as XPASS; remove the page from here once it passes.
 KNOWN_OVERFLOW = {
-    "07_data_augmentation": "the augmentation explorer's caption label clips by 84 px",
-    "08_architecture": "the fidelity table scrolled by 26 px at 0.8em",
     "10_feature_maps": "the feature-map explorer's panel scrolls by 4 px",
 }
 
