@@ -6,8 +6,9 @@ there, so a number in a sentence is the number the cell printed, re-made at ever
 execution. Values are glued as the exact strings the prose should show (formatting
 belongs to the code that knows the precision), and never displayed in the cell.
 
-Colab has no myst-nb and renders no prose from the kernel, so there ``glue`` does
-nothing. It returns None, so a cell may end with a bare ``glue(...)`` and show nothing
+The stored output is the one myst-nb's own ``glue`` writes, made here without importing
+myst-nb, so a chapter's outputs are the same in Colab (which has no myst-nb). It
+returns None, so a cell may end with a bare ``glue(...)`` and show nothing
 (nbval re-runs a cell ignoring a trailing semicolon, so ``glue(...);`` would not do).
 
 ``tests_book/test_prose.py`` fails a chapter whose prose carries
@@ -19,14 +20,20 @@ from __future__ import annotations
 
 __all__ = ["glue"]
 
+MIME_PREFIX = "application/papermill.record/"  # myst-nb's glue format
+
 
 def glue(name: str, value: object) -> None:
     """Store ``str(value)`` under ``name`` for ``{glue:text}`name` ``."""
     if not name.isidentifier():
         raise ValueError(f"glue name {name!r}: use letters, digits and underscores")
     text = value if isinstance(value, str) else str(value)
-    try:
-        from myst_nb import glue as myst_glue
-    except ImportError:  # Colab: nothing renders the prose there
+    from IPython import get_ipython
+    from IPython.display import display
+
+    if get_ipython() is None:  # plain Python: no page to paste into
         return
-    myst_glue(name, text, display=False)
+    # what myst_nb.glue(name, text, display=False) stores, without needing myst-nb, so
+    # the outputs are the same in Colab (no myst-nb there) as where the book is built
+    display({MIME_PREFIX + "text/plain": repr(text)}, raw=True,
+            metadata={"scrapbook": {"mime_prefix": MIME_PREFIX, "name": name}})
