@@ -38,3 +38,12 @@ def test_holm_verdict_reads_the_adjusted_p_value():
 def test_t_test_p_of_a_difference_with_no_spread():
     assert t_test_p(0.0, 0.0, 2) == 1.0
     assert t_test_p(0.01, 0.0, 2) == 0.0
+
+
+def test_the_p_value_without_scipy_matches_scipy():
+    from scipy.stats import t
+
+    from alexnet_lib.book.scorecard import _t_two_sided
+
+    for x, dof in ((2.0, 2), (4.83, 2), (1.0, 4), (10.0, 3)):
+        assert _t_two_sided(x, dof) == pytest.approx(2 * t.sf(x, dof), abs=1e-6)
