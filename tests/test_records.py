@@ -183,6 +183,48 @@ def test_scorecard_table():
     assert "| not in 2 |" in lines["| no_lrn"]
 
 
+def test_gap_table():
+    runs = synthetic_scorecard()
+    # no_dropout: the gap 3 points wider in every pair (train top-1 up, test the same)
+    runs["no_dropout"] = {s: new_record(r["test"]["single_top1"], seed=s,
+                                        train_top1=r["test"]["train_top1"] + 0.03)
+                          for s, r in runs["baseline"].items()}
+    for s, r in runs["no_dropout"].items():
+        r["history"]["val_acc"] = [0.5, 0.5 + 0.01 * s]  # up 0, 1 and 2 points in the end
+    table = ablation_tables.gap_table(runs, last=1)
+    lines = {line.split(" | ")[0]: line for line in table.splitlines()[2:]}
+    assert list(lines) == ["| baseline", "| no_lrn", "| no_overlap", "| no_dropout"]
+    # baseline: train top-1 = test + 5 points, so the gap is +5.00; its val curve is flat
+    assert lines["| baseline"] == "| baseline | 0, 1, 2 | 83.00 | +5.00 |  |  |  | +0.00 |"
+    assert "| +8.00 | +3.00 (+3.00 to +3.00; n = 3) | higher than baseline |" in lines[
+        "| no_dropout"]
+    assert lines["| no_dropout"].endswith("| higher than baseline | +1.00 |")  # in Holm's family
+    assert lines["| no_lrn"].endswith("| not resolved at this scale |  | +0.00 |")  # not in it
+
+
+def test_late_change():
+    seeds = {0: {"history": {"val_acc": [0.1, 0.5, 0.6, 0.62]}},
+             1: {"history": {"val_acc": [0.1, 0.4, 0.5, 0.56]}}}
+    assert scorecard.late_change(seeds, 2) == pytest.approx(((0.62 - 0.5) + (0.56 - 0.4)) / 2)
+    assert scorecard.late_change(seeds, 4) is None  # no run is that long
+
+
+def test_each_regime_has_its_folder_and_command(tmp_path):
+    from alexnet_lib.book import evidence
+    from alexnet_lib.book.ablations import REGIMES
+    from alexnet_lib.errors import UserError
+
+    assert set(scorecard.REGIME_FOLDERS) == set(REGIMES) == set(evidence.SWEEP_COMMANDS)
+    assert scorecard.find_scorecard(tmp_path, "overfit") == tmp_path / "quick-cpu" / "overfit"
+    assert scorecard.find_scorecard(tmp_path) == tmp_path / "quick-cpu" / "scorecard"
+    with pytest.raises(UserError, match="unknown regime"):
+        scorecard.find_scorecard(tmp_path, "tiny")
+    command = evidence.SWEEP_COMMANDS["overfit"]
+    assert "--regime overfit" in command and command.endswith("quick-cpu/overfit")
+    text = evidence.report({}, ["no_dropout"], regime="overfit")
+    assert command in text
+
+
 def test_scorecard_block_reads_seed_folders(tmp_path):
     spec = records.SCORECARD_CPU
     assert "no scorecard records yet" in records.scorecard_block(tmp_path, spec)

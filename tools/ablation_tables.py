@@ -12,7 +12,7 @@ import statistics
 
 from alexnet_lib.book.ablations import ROWS, reference
 from alexnet_lib.book.evidence import family_verdicts, points
-from alexnet_lib.book.scorecard import epochs_to, gap, paired_difference, verdict
+from alexnet_lib.book.scorecard import epochs_to, gap, late_change, paired_difference, verdict
 
 
 def ordered(names) -> list[str]:
@@ -105,4 +105,39 @@ def scorecard(runs: dict[str, dict[int, dict]]) -> str:
         lines.append(f"| {name} | {claim(name)} | {', '.join(map(str, seeds))} | "
                      f"{_mean_sd(single)} | {_mean_sd(ten)} | {delta} | {said} | {holm_said} | "
                      f"{_epochs(records)} | {g} |")
+    return "\n".join(lines)
+
+
+def gap_table(runs: dict[str, dict[int, dict]], last: int | None = None) -> str:
+    """The measures of overfitting, per row: eval-mode training top-1 and the train - test
+    gap (:func:`gap`; means over the seeds, percent), the gap's paired difference from the
+    row's reference with its 95% interval, its verdict plain and after Holm's correction
+    (the gap is in the family only for the rows whose claim is about it), and how much the
+    validation top-1 still moved in the last ``last`` epochs (:func:`late_change`; by
+    default the last tenth of the row's epochs, at least one)."""
+    lines = ["| row | seeds | train top-1 % (eval mode), mean | train - test gap, mean, "
+             "points | gap vs reference, paired (95% CI), points | verdict | after Holm | "
+             "validation top-1, change over the last "
+             f"{'tenth of the' if last is None else last} epochs, points |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    adjusted = family_verdicts(runs)
+    for name in ordered(runs):
+        records = [runs[name][s] for s in sorted(runs[name])]
+        if any(gap(r) is None for r in records):
+            continue  # made before the gap was measured
+        train = statistics.fmean(r["test"]["train_top1"] for r in records)
+        mean_gap = statistics.fmean(gap(r) for r in records)
+        if name == "baseline":
+            delta, said, holm_said = "", "", ""
+        else:
+            ref = reference(name)
+            d = paired_difference(runs[name], runs.get(ref, {}), "gap")
+            delta, said = points(d), verdict(d, ref)
+            holm_said = adjusted.get((name, "gap"), "")
+        epochs = len(records[0]["history"]["val_acc"])
+        change = late_change(runs[name], last or max(1, round(epochs / 10)))
+        late = "" if change is None else f"{100 * change:+.2f}"
+        lines.append(f"| {name} | {', '.join(map(str, sorted(runs[name])))} | "
+                     f"{100 * train:.2f} | {100 * mean_gap:+.2f} | {delta} | {said} | "
+                     f"{holm_said} | {late} |")
     return "\n".join(lines)

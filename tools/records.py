@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from ablation_tables import scorecard, table
+from ablation_tables import gap_table, scorecard, table
 
 from alexnet_lib.book import evidence
 from alexnet_lib.config import PROFILES
@@ -52,6 +52,8 @@ ABLATIONS_CPU = ("quick-cpu/ablations", "`quick`",
 SCORECARD_CPU = ("quick-cpu/scorecard", "`quick`",
                  "python benchmarks/ablations.py --profile quick --seeds 0 1 2 "
                  "--out data/records/quick-cpu/scorecard")
+SCORECARD_OVERFIT = ("quick-cpu/overfit", "`quick` in the overfitting regime",
+                     evidence.SWEEP_COMMANDS["overfit"])
 PIPELINES = ("pipeline-cpu.json", "gpu-h200/pipeline.json")
 
 # the older format's fields, by the part of today's RunConfig they belong to
@@ -229,8 +231,41 @@ def scorecard_block(records: Path = RECORDS, spec: tuple = SCORECARD_CPU) -> str
             f"{GAP_NA if any('train_top1' not in r['test'] for r in every) else ''}")
     # chapter 4's reading of the two LRN rows together, decided by code from the intervals
     reading = "\n".join(f"- {evidence.lrn_reading(runs, scale)}" for scale in evidence.LRN_PAIRS)
-    return (head + "\n\n" + scorecard(runs) + "\n\nLRN read with its constant-gain control "
+    return (head + "\n\n" + scorecard(runs) + "\n\n" + GAP_TABLE_NOTE + "\n\n" +
+            gap_table(runs) + "\n\nLRN read with its constant-gain control "
             "(`alexnet_lib.book.evidence.lrn_reading`):\n\n" + reading)
+
+
+GAP_TABLE_NOTE = ("Overfitting, row by row: the same records' eval-mode training top-1 and "
+                  "train - test gap, the gap's paired difference from the reference with its "
+                  "95% interval (after Holm only where the gap is in the family: dropout and "
+                  "augmentation), and how much the validation top-1 still moved over the "
+                  "last tenth of the epochs (near 0: flat at the end; the learning rate "
+                  "decays to 0 there, which flattens every curve somewhat).")
+
+
+def overfit_block(records: Path = RECORDS, spec: tuple = SCORECARD_OVERFIT) -> str:
+    """The regularization rows in the overfitting regime: the scorecard and the gap table,
+    with the regime's own Holm family."""
+    folder, profile, command = spec
+    runs = load_seeds(records / folder)
+    if not runs:
+        return (f"(no records yet in `data/records/{folder}/`; `{command}` makes them, "
+                f"hours on a CPU)")
+    every = [r for seeds in runs.values() for r in seeds.values()]
+    devices = sorted({r["device"] for r in every})
+    base = runs.get("baseline", {})
+    config = next(iter(base.values()) if base else iter(every))["config"]
+    head = (f"Profile {profile} ({_setting(config)}, {config['data']['train_size']:,} "
+            f"training images), recorded on {', '.join(devices)} by `{command}`; the records "
+            f"are in `data/records/{folder}/<row>/seed<s>/`. Every row is paired with this "
+            f"regime's baseline, seed by seed, and read as the table above; Holm's "
+            f"correction runs over this regime's own family of "
+            f"{evidence.family_size(runs)} comparisons (each row's top-1, and the gap for "
+            f"dropout and augmentation). Every row is scored after the same "
+            f"{config['recipe']['epochs']} epochs; the last column of the second table "
+            f"shows whether its validation curve was still moving. {GAP_NOTE}")
+    return (head + "\n\n" + scorecard(runs) + "\n\n" + gap_table(runs))
 
 
 def pipeline_block(records: Path = RECORDS) -> str:
@@ -277,7 +312,7 @@ BLOCKS = {"profiles": profiles_block, "results": results_block,
           "ablations": ablations_block, "pipeline": pipeline_block,
           "cpu_speed": cpu_speed_block,
           "ablations_cpu": lambda: ablations_block(spec=ABLATIONS_CPU),
-          "scorecard_cpu": scorecard_block}
+          "scorecard_cpu": scorecard_block, "scorecard_overfit": overfit_block}
 BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
-from .ablations import ROWS, reference
+from .ablations import REGULARIZATION_ROWS, ROWS, reference
 from .scorecard import (
     UNRESOLVED,
     find_scorecard,
@@ -26,6 +26,13 @@ from .scorecard import (
 
 SWEEP_COMMAND = ("python benchmarks/ablations.py --profile quick --seeds 0 1 2 "
                  "--out data/records/quick-cpu/scorecard")
+# the command that makes each regime's records (alexnet_lib.book.ablations.REGIMES)
+SWEEP_COMMANDS = {
+    "standard": SWEEP_COMMAND,
+    "overfit": ("python benchmarks/ablations.py --profile quick --regime overfit --seeds 0 1 2 "
+                "--rows " + " ".join(REGULARIZATION_ROWS) +
+                " --out data/records/quick-cpu/overfit"),
+}
 MEASURES = {"single_top1": "test top-1", "ten_crop_top1": "ten-crop top-1",
             "gap": "train - test gap"}
 
@@ -59,14 +66,15 @@ HELD, CONTRADICTED, NO_CLAIM = "held", "contradicted", "no claim to test"
 TOO_FEW, NO_RECORDS = "too few seeds for an interval", "no records yet"
 
 
-def load(folder: str | Path | None = None) -> dict[str, dict[int, dict]]:
-    """``{row: {seed: record}}`` from the scorecard ``folder`` (default: the CPU scorecard in
-    the records folder, :func:`~alexnet_lib.book.scorecard.find_scorecard`); empty when
-    the folder does not exist yet, or when no records folder is found (a chapter run from
-    an installed package, without the repository, shows "no records yet")."""
+def load(folder: str | Path | None = None, regime: str = "standard"
+         ) -> dict[str, dict[int, dict]]:
+    """``{row: {seed: record}}`` from the scorecard ``folder`` (default: the CPU scorecard of
+    ``regime`` in the records folder, :func:`~alexnet_lib.book.scorecard.find_scorecard`);
+    empty when the folder does not exist yet, or when no records folder is found (a chapter
+    run from an installed package, without the repository, shows "no records yet")."""
     if folder is None:
         try:
-            folder = find_scorecard()
+            folder = find_scorecard(regime=regime)
         except UserError:
             return {}
     folder = Path(folder)
@@ -137,10 +145,11 @@ def row_summary(runs: dict[str, dict[int, dict]], row: str,
     return out
 
 
-def report(runs: dict[str, dict[int, dict]], rows, keys=("single_top1",)) -> str:
+def report(runs: dict[str, dict[int, dict]], rows, keys=("single_top1",),
+           regime: str = "standard") -> str:
     """What a chapter prints under its scorecard plot: per row and measure the paired
     difference and the verdict, or that the scorecard has no records for the row yet and
-    the command that makes them."""
+    the command that makes them (``regime``'s, :data:`SWEEP_COMMANDS`)."""
     lines, missing = [], []
     for row in rows:
         for s in row_summary(runs, row, keys):
@@ -154,7 +163,7 @@ def report(runs: dict[str, dict[int, dict]], rows, keys=("single_top1",)) -> str
         missing = ["baseline", *missing]
     if missing:
         lines.append(f"the scorecard has no paired records for {', '.join(missing)} yet: "
-                     f"from the repository's root, `{SWEEP_COMMAND}` makes them "
+                     f"from the repository's root, `{SWEEP_COMMANDS[regime]}` makes them "
                      f"(hours on a CPU; it resumes where it stopped)")
     return "\n".join(lines)
 

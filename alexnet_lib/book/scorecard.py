@@ -36,6 +36,9 @@ REPOSITORY_RECORDS = Path(__file__).resolve().parents[2] / "data" / "records"
 # the CPU scorecard inside the records folder, and where that is in the repository
 SCORECARD_IN_RECORDS = Path("quick-cpu") / "scorecard"
 SCORECARD_CPU = Path("data") / "records" / SCORECARD_IN_RECORDS
+# each regime's scorecard inside the records folder (alexnet_lib.book.ablations.REGIMES):
+# the overfitting regime trains the regularization rows on a 10,000-image subset for longer
+REGIME_FOLDERS = {"standard": SCORECARD_IN_RECORDS, "overfit": Path("quick-cpu") / "overfit"}
 UNRESOLVED = "not resolved at this scale"
 # 97.5% quantiles of Student's t for 1..9 degrees of freedom (2 to 10 seeds), for when
 # scipy is not installed
@@ -60,11 +63,14 @@ def records_folder(records: str | Path | None = None) -> Path:
     return folder
 
 
-def find_scorecard(records: str | Path | None = None) -> Path:
-    """The CPU scorecard's folder, ``quick-cpu/scorecard`` in the records folder
+def find_scorecard(records: str | Path | None = None, regime: str = "standard") -> Path:
+    """The CPU scorecard's folder for ``regime`` (:data:`REGIME_FOLDERS`: ``quick-cpu/
+    scorecard``, or ``quick-cpu/overfit`` for the overfitting regime) in the records folder
     (:func:`records_folder`, which raises when there is none); the scorecard folder itself
     may not exist yet."""
-    return records_folder(records) / SCORECARD_IN_RECORDS
+    if regime not in REGIME_FOLDERS:
+        raise UserError(f"unknown regime {regime!r}: one of {', '.join(REGIME_FOLDERS)}")
+    return records_folder(records) / REGIME_FOLDERS[regime]
 
 
 def load_runs(folder: str | Path, normalize=None) -> dict[str, dict[int, dict]]:
@@ -106,6 +112,17 @@ def gap(record: dict) -> float | None:
     minus test accuracy; None for a record made before that was measured."""
     test = record["test"]
     return test["train_top1"] - test["single_top1"] if "train_top1" in test else None
+
+
+def late_change(seeds: dict[int, dict], epochs: int = 10, key: str = "val_acc"
+                ) -> float | None:
+    """How much curve ``key`` of the history (validation accuracy by default) still moved in
+    a row's last ``epochs`` epochs: the mean over the seeds of its last value minus its
+    value ``epochs`` epochs before; None when no run is that long. Near 0: the curve is flat
+    at the end (the learning rate decays to 0 there, which flattens it too)."""
+    changes = [r["history"][key][-1] - r["history"][key][-1 - epochs]
+               for r in seeds.values() if len(r["history"][key]) > epochs]
+    return statistics.fmean(changes) if changes else None
 
 
 def measure(record: dict, key: str) -> float | None:
