@@ -119,3 +119,13 @@ def test_live_explorer_redraws_on_every_control(model, images):
     simulate_upload(uploader, "notes<1>.txt", b"just text")
     assert "is not an image" in message.value and "notes&lt;1&gt;.txt" in message.value
     assert shown_maps.value == last  # the last good picture stays
+
+
+def test_maps_shrink_to_the_column_without_sticking_out(model, images, explorer):
+    # ipywidgets gives every widget a 2 px margin; a full-width picture with it sticks
+    # out of its box by 4 px and the box scrolls (found by tests_book's overflow test)
+    live = live_feature_maps(model, images[:1])
+    pictures = [im for inner in explorer.children[1].children for im in inner.children]
+    pictures.append(live.children[2])
+    for picture in pictures:
+        assert picture.layout.max_width == "100%" and picture.layout.margin == "0"

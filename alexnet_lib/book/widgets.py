@@ -102,6 +102,13 @@ def _image_names(count: int, labels, classes) -> list[str]:
 # --- Feature maps (chapter 10): what each layer of the network sees ------------------------
 
 
+def _column_wide() -> widgets.Layout:
+    """A picture's layout that shrinks to the page's column and not beyond: no wider than
+    its box, and without the 2 px margin ipywidgets gives every widget, which at full
+    width would stick out of the box by 4 px and make it scroll."""
+    return widgets.Layout(max_width="100%", margin="0")
+
+
 def feature_map_explorer(model: nn.Module, images: torch.Tensor, labels=None,
                          layers=FEATURE_MAP_LAYERS, classes=CLASSES, ncols: int = 12,
                          tile: int = 64) -> widgets.VBox:
@@ -140,7 +147,7 @@ def feature_map_explorer(model: nn.Module, images: torch.Tensor, labels=None,
             widgets.Image(
                 value=png_bytes(feature_map_mosaic(as_maps(activations[name][i]),
                                                    ncols=ncols, tile=tile)),
-                format="png", layout=widgets.Layout(max_width="100%"))
+                format="png", layout=_column_wide())
             for name in layers)
         for i in range(len(images)))
     links = [link_index(image_select, inputs), link_index(image_select, maps)]
@@ -170,7 +177,7 @@ def live_feature_maps(model: nn.Module, images: torch.Tensor, labels=None,
     upload = widgets.FileUpload(accept="image/*", multiple=False, description="your image")
     message = widgets.HTML()
     shown_input = widgets.Image(format="png")
-    shown_maps = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    shown_maps = widgets.Image(format="png", layout=_column_wide())
     current = {"image": images[0], "source": ""}
 
     def redraw(change=None):
