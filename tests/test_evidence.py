@@ -138,3 +138,34 @@ def test_against_papers_size_says_whether_the_interval_holds_it(tmp_path, values
 def test_papers_sizes_are_for_rows_with_a_claim_on_top1():
     for row, size in evidence.PAPER_SIZES.items():
         assert evidence.IDEAS[row][1] == "single_top1" and size * evidence.IDEAS[row][2] > 0
+
+
+def test_late_changes_says_whether_the_curves_were_still_moving():
+    def run(curve):
+        return {"history": {"val_acc": curve}}
+
+    flat, rising = [0.5] * 20, [0.5 + 0.01 * i for i in range(20)]
+    runs = {"baseline": {0: run(flat), 1: run(flat)}, "no_dropout": {0: run(rising)}}
+    line = evidence.late_changes(runs, ["baseline", "no_dropout", "no_augment"])
+    # the last tenth of 20 epochs is 2: rising moved 2 points, flat none
+    assert line == ("validation top-1, change over the last 2 of 20 epochs (mean over "
+                    "seeds, points): baseline +0.00, no_dropout +2.00")
+    assert "no records yet" in evidence.late_changes({}, ["baseline"])
+
+
+def test_said_and_overfitting_put_the_records_in_words():
+    def run(test, train):
+        return {"test": {"single_top1": test, "train_top1": train},
+                "history": {"val_acc": [test]}}
+
+    runs = {"baseline": {s: run(0.70 + 0.01 * s, 0.80) for s in range(3)},
+            "no_dropout": {s: run(0.70 + 0.01 * s, 0.90 + 0.001 * s) for s in range(3)}}
+    gap_said = evidence.said(runs, "no_dropout", "gap")
+    assert gap_said.startswith("+10.10 (+9.85 to +10.35; ") and gap_said.endswith(
+        "n = 3) points, higher than baseline; after Holm, higher than baseline")
+    assert evidence.said(runs, "no_augment") == evidence.NO_RECORDS
+    # baseline: train 80%, test 70, 71, 72: gap 10, 9, 8
+    assert evidence.overfitting(runs) == ("80.0% on its own training images in evaluation "
+                                          "mode, a gap of 9.0 points to test top-1 (mean "
+                                          "over 3 seeds)")
+    assert evidence.overfitting(runs, "no_lrn") == evidence.NO_RECORDS

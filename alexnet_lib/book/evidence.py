@@ -10,6 +10,7 @@ records under ``data/records/quick-cpu/scorecard/``.
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 from ..errors import UserError
@@ -18,7 +19,9 @@ from .scorecard import (
     UNRESOLVED,
     find_scorecard,
     holm,
+    gap,
     holm_verdict,
+    late_change,
     load_runs,
     paired_difference,
     verdict,
@@ -166,6 +169,50 @@ def report(runs: dict[str, dict[int, dict]], rows, keys=("single_top1",),
                      f"from the repository's root, `{SWEEP_COMMANDS[regime]}` makes them "
                      f"(hours on a CPU; it resumes where it stopped)")
     return "\n".join(lines)
+
+
+def said(runs: dict[str, dict[int, dict]], row: str, key: str = "single_top1") -> str:
+    """One comparison in words, for a chapter's prose (glued): the paired difference in
+    points with its interval, the verdict, and the verdict after Holm's correction over
+    the scorecard's family where the comparison is in it; "no records yet" without a
+    paired seed."""
+    s = row_summary(runs, row, (key,))[0]
+    if not s["seeds"]:
+        return NO_RECORDS
+    holm_said = f"; after Holm, {s['holm']}" if s["holm"] else ""
+    return f"{s['difference']} points, {s['verdict']}{holm_said}"
+
+
+def overfitting(runs: dict[str, dict[int, dict]], row: str = "baseline") -> str:
+    """How much ``row`` overfits, for prose: its eval-mode training top-1 and its train -
+    test gap, means over its seeds (chapter 6's measure)."""
+    records = [r for r in runs.get(row, {}).values() if gap(r) is not None]
+    if not records:
+        return NO_RECORDS
+    train = statistics.fmean(r["test"]["train_top1"] for r in records)
+    return (f"{100 * train:.1f}% on its own training images in evaluation mode, a gap "
+            f"of {100 * statistics.fmean(gap(r) for r in records):.1f} points to test "
+            f"top-1 (mean over {len(records)} seeds)")
+
+
+def late_changes(runs: dict[str, dict[int, dict]], rows) -> str:
+    """Whether each row's validation curve was still moving when its runs ended: the
+    change of validation top-1 over the last tenth of the epochs, mean over the seeds
+    (:func:`~alexnet_lib.book.scorecard.late_change`), one line for ``rows``."""
+    said = []
+    for row in rows:
+        seeds = runs.get(row, {})
+        if not seeds:
+            continue
+        epochs = len(next(iter(seeds.values()))["history"]["val_acc"])
+        last = max(1, round(epochs / 10))
+        change = late_change(seeds, last)
+        if change is not None:
+            said.append(f"{row} {100 * change:+.2f}")
+    if not said:
+        return "validation top-1 at the end: no records yet"
+    return (f"validation top-1, change over the last {last} of {epochs} epochs "
+            f"(mean over seeds, points): " + ", ".join(said))
 
 
 # The effect the paper itself reports for a row, as a difference in top-1 (row minus
