@@ -48,7 +48,24 @@ def test_ratio_is_the_geometric_mean_over_seeds_with_an_interval(tmp_path):
     assert q["n"] == 3 and q["censored"] == 0
     assert q["ratio"] == pytest.approx(math.exp((math.log(2) + math.log(3) + math.log(4)) / 3))
     assert q["low"] < q["ratio"] < q["high"]
-    assert "held" in f1.verdict(tmp_path) or "not resolved" in f1.verdict(tmp_path)
+    assert f1.verdict(tmp_path).startswith("held in direction: tanh needs 2.9x")
+
+
+@pytest.mark.parametrize("tanh_at, said", [
+    ((4, 4, 4), "held in direction: tanh needs 2.0x the epochs of ReLU to reach 25% "
+                "training error (95% interval 2.0 to 2.0, 3 seeds); ReLU is faster, but "
+                "by less than the paper's 6x, which lies above the interval"),
+    ((12, 12, 12), "the paper's 6x lies inside the interval"),
+    ((16, 16, 16), "ReLU is faster by more than the paper's 6x"),
+    ((1, 2, 4), "not resolved: tanh needs 1.0x"),  # ratios 0.5, 1 and 2
+    ((1, 1, 1), "contradicted: tanh needs 0.5x"),
+])
+def test_the_verdict_reads_the_direction_and_the_papers_size(tmp_path, tanh_at, said):
+    relu = [0.5, 0.2]  # 25% at epoch 1.0
+    for seed, at in enumerate(tanh_at):  # tanh: 25% at epoch at / 2
+        _write(tmp_path, _record("relu", 0.1, seed, relu),
+               _record("tanh", 0.1, seed, [0.5] * (at - 1) + [0.2]))
+    assert said in f1.verdict(tmp_path)
 
 
 def test_a_tanh_run_that_never_reaches_25_percent_makes_a_lower_bound(tmp_path):

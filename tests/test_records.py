@@ -275,3 +275,23 @@ def test_cpu_speed_table_comes_from_its_record(tmp_path):
     assert "| today | 200.0 | x1.00 |" in text and "| default | 88.9 | x2.25 |" in text
     assert "failed: RuntimeError: no compiler" in text and "speedup **2.25**" in text
     assert "`abcdef0`" in text
+
+
+def test_figure1_block(tmp_path):
+    assert "no records yet" in records.figure1_block(tmp_path)
+    for name, errors in (("relu", [0.5, 0.2]), ("tanh", [0.5, 0.4, 0.3, 0.2])):
+        for seed in (0, 1):
+            path = tmp_path / "quick-cpu" / "figure1" / name / "lr0.1" / f"seed{seed}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({
+                "nonlinearity": name, "lr": 0.1, "seed": seed, "finished": True,
+                "diverged": False, "select_epochs": 1,
+                "history": {"epoch": [0.5 * (i + 1) for i in range(len(errors))],
+                            "train_error": errors, "seconds": [1.0] * len(errors),
+                            "val_error": [0.4], "val_epoch": [1]}}))
+    block = records.figure1_block(tmp_path)
+    assert "| relu | 0.1 | 1 | yes |" in block
+    assert block.endswith("Verdict: held in direction: tanh needs 2.0x the epochs of ReLU to "
+                          "reach 25% training error (95% interval 2.0 to 2.0, 2 seeds); ReLU "
+                          "is faster, but by less than the paper's 6x, which lies above the "
+                          "interval.")

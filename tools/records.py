@@ -244,6 +244,17 @@ GAP_TABLE_NOTE = ("Overfitting, row by row: the same records' eval-mode training
                   "decays to 0 there, which flattens every curve somewhat).")
 
 
+def figure1_block(records: Path = RECORDS) -> str:
+    """Figure 1's records (``benchmarks/figure1.py``): every run and the verdict."""
+    from alexnet_lib.book import figure1
+
+    out = records / "quick-cpu" / "figure1"
+    if not list(out.glob("*/lr*/seed*.json")):
+        return ("(no records yet in `data/records/quick-cpu/figure1/`; "
+                "`python benchmarks/figure1.py --out data/records/quick-cpu/figure1` makes them)")
+    return figure1.summary(out) + "\n\nVerdict: " + figure1.verdict(out) + "."
+
+
 def overfit_block(records: Path = RECORDS, spec: tuple = SCORECARD_OVERFIT) -> str:
     """The regularization rows in the overfitting regime: the scorecard and the gap table,
     with the regime's own Holm family."""
@@ -312,7 +323,8 @@ BLOCKS = {"profiles": profiles_block, "results": results_block,
           "ablations": ablations_block, "pipeline": pipeline_block,
           "cpu_speed": cpu_speed_block,
           "ablations_cpu": lambda: ablations_block(spec=ABLATIONS_CPU),
-          "scorecard_cpu": scorecard_block, "scorecard_overfit": overfit_block}
+          "scorecard_cpu": scorecard_block, "scorecard_overfit": overfit_block,
+          "figure1": figure1_block}
 BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
 
 

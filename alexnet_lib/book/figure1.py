@@ -144,7 +144,16 @@ def verdict(out: str | Path) -> str:
     where = (f"tanh needs {q['ratio']:.1f}x the epochs of ReLU to reach 25% training error "
              f"(95% interval {q['low']:.1f} to {q['high']:.1f}, {q['n']} seeds)")
     if q["low"] > 1:
-        return f"held: {where}; the paper reports {PAPER_RATIO:g}x"
+        if q["high"] < PAPER_RATIO:
+            size = (f"ReLU is faster, but by less than the paper's {PAPER_RATIO:g}x, which "
+                    f"lies above the interval")
+        elif q["low"] > PAPER_RATIO:
+            size = f"ReLU is faster by more than the paper's {PAPER_RATIO:g}x"
+        else:
+            size = f"the paper's {PAPER_RATIO:g}x lies inside the interval"
+        return f"held in direction: {where}; {size}"
+    if q["high"] < 1:
+        return f"contradicted: {where}"
     return f"not resolved: {where}"
 
 
