@@ -47,7 +47,7 @@ def rgb_pca(images: torch.Tensor, max_pixels: int = 2_000_000) -> tuple[torch.Te
 
     ``images`` are uint8 or 0..1 floats ``(N, 3, H, W)``; the covariance is taken on the
     0..1 scale, as common re-implementations (fb.resnet.torch) do, which makes the paper's
-    alpha ~ N(0, 0.1) a shift of a few percent of the pixel range.
+    alpha ~ N(0, 0.1²) (standard deviation 0.1) a shift of a few percent of the pixel range.
     """
     x = images.transpose(0, 1).reshape(3, -1)  # a uint8 copy (150 MB at most): no floats yet
     if x.shape[1] > max_pixels:  # an even subsample: the covariance of 3 numbers converges fast
