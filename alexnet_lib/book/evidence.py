@@ -18,8 +18,8 @@ from .ablations import REGULARIZATION_ROWS, ROWS, reference
 from .scorecard import (
     UNRESOLVED,
     find_scorecard,
-    holm,
     gap,
+    holm,
     holm_verdict,
     late_change,
     load_runs,
