@@ -40,12 +40,18 @@ from provenance import provenance
 from torch import nn
 
 from alexnet_lib.atomic import write_atomically
-from alexnet_lib.book.figure1 import LEARNING_RATES, choose_rates, run_path, summary
+from alexnet_lib.book.figure1 import (
+    CHECKS_PER_EPOCH,
+    LEARNING_RATES,
+    choose_rates,
+    run_path,
+    summary,
+    window_ends,
+)
 from alexnet_lib.data.cifar10 import load_splits
 from alexnet_lib.precision import choose_precision
 
 BATCH = 128
-CHECKS_PER_EPOCH = 10
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 
@@ -96,7 +102,7 @@ def train_one(data, nonlinearity: str, lr: float, seed: int, args, path: Path,
     x, y = data
     n = len(x)
     steps = n // BATCH
-    chunk = max(1, steps // CHECKS_PER_EPOCH)
+    log_after = set(window_ends(steps, CHECKS_PER_EPOCH))
     for epoch in range(start, args.max_epochs):
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=order)
@@ -111,7 +117,7 @@ def train_one(data, nonlinearity: str, lr: float, seed: int, args, path: Path,
             opt.step()
             wrong += (out.argmax(1) != y[idx]).sum().item()
             seen += len(idx)
-            if (step + 1) % chunk == 0 or step + 1 == steps:
+            if step + 1 in log_after:  # every tenth of an epoch (window_ends)
                 base = hist["seconds"][-1] if hist["seconds"] else 0.0
                 hist["epoch"].append(epoch + (step + 1) / steps)
                 hist["train_error"].append(wrong / seen if torch.isfinite(loss) else 1.0)

@@ -90,3 +90,29 @@ def test_a_run_still_in_progress_gives_no_ratio_and_says_so(tmp_path):
     _write(tmp_path, _record("relu", 0.1, 0, [0.5, 0.2]), tanh)
     assert f1.ratio(tmp_path)["n"] == 0
     assert "in progress" in f1.summary(tmp_path)
+
+
+def test_no_window_is_shorter_than_the_others():
+    # 45,000 images in batches of 128: 351 steps; the remainder goes with the last tenth
+    ends = f1.window_ends(351)
+    sizes = [b - a for a, b in zip([0, *ends], ends, strict=False)]
+    assert sizes == [35] * 9 + [36]
+    assert f1.window_ends(350) == list(range(35, 351, 35))
+    assert f1.window_ends(5) == [1, 2, 3, 4, 5]  # fewer steps than checks: every step
+
+
+def test_records_of_the_old_logging_read_as_the_new():
+    # the old logging: windows after steps 35, 70, ..., 350 and a last one of 1 batch
+    old_ends = list(range(35, 351, 35)) + [351]
+    errors = [0.3] * 10 + [0.0]  # the one-batch window alone would read 0% error
+    record = {"train_size": 351 * 128, "batch": 128, "history": {
+        "epoch": [s / 351 for s in old_ends], "train_error": errors,
+        "seconds": [float(s) for s in old_ends]}}
+    h = f1.merge_short_windows(record)["history"]
+    assert h["epoch"] == pytest.approx([s / 351 for s in f1.window_ends(351)])
+    assert h["train_error"][:9] == [0.3] * 9
+    assert h["train_error"][9] == pytest.approx(0.3 * 35 / 36)  # 35 batches at 0.3, 1 at 0
+    assert h["seconds"][-1] == 351.0
+    assert f1.reached(h) is None  # the single batch no longer reads as 25%
+    new = {**record, "history": h}
+    assert f1.merge_short_windows(new)["history"] == h  # the new logging: nothing to merge

@@ -19,6 +19,7 @@ FIGURE1_IN_RECORDS = Path("quick-cpu") / "figure1"
 LEARNING_RATES = {"relu": (0.01, 0.03, 0.1), "tanh": (0.01, 0.03, 0.1)}
 TARGET = 0.25  # "reaches a 25% training error rate"
 PAPER_RATIO = 6.0  # "six times faster"
+CHECKS_PER_EPOCH = 10  # benchmarks/figure1.py logs the training error every tenth of an epoch
 STYLE = {"relu": "-", "tanh": "--"}  # the paper's solid and dashed lines
 
 
@@ -32,7 +33,51 @@ def find_figure1(records: str | Path | None = None) -> Path:
 
 
 def load_records(out: str | Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(Path(out).glob("*/lr*/seed*.json"))]
+    """Every run's record under ``out``, its training-error windows made whole
+    (:func:`merge_short_windows`)."""
+    return [merge_short_windows(json.loads(p.read_text()))
+            for p in sorted(Path(out).glob("*/lr*/seed*.json"))]
+
+
+def window_ends(steps: int, checks: int = CHECKS_PER_EPOCH) -> list[int]:
+    """The steps of an epoch of ``steps`` batches after which ``benchmarks/figure1.py`` logs
+    the training error: every ``steps // checks`` batches, the remainder of the division
+    going with the last window (so no window is shorter than the others)."""
+    chunk = max(1, steps // checks)
+    return [s for s in range(1, steps + 1)
+            if s % chunk == 0 and steps - s >= chunk or s == steps]
+
+
+def merge_short_windows(record: dict) -> dict:
+    """``record`` with each training-error window shorter than half the others folded into
+    the window before it (the errors weighted by their batches).
+
+    An epoch of 351 batches logged every 35 batches left a last window of one batch, 128
+    images, at every epoch's end: too noisy to read 25% from (one such reading once
+    stopped a run early). ``benchmarks/figure1.py`` now logs the remainder with the tenth
+    window; this makes records made before that read the same way. The number of batches
+    in a window is read from the epochs logged and the record's ``train_size`` and
+    ``batch``."""
+    if "train_size" not in record or not record.get("history", {}).get("epoch"):
+        return record
+    h = record["history"]
+    steps = record["train_size"] // record["batch"]
+    chunk = max(1, steps // CHECKS_PER_EPOCH)
+    merged = {"epoch": [], "train_error": [], "seconds": []}
+    batches, before = [], 0.0
+    for epoch, error, seconds in zip(h["epoch"], h["train_error"], h["seconds"], strict=True):
+        n = round((epoch - before) * steps)
+        before = epoch
+        if batches and 2 * n < chunk:
+            total = batches[-1] + n
+            merged["train_error"][-1] = (merged["train_error"][-1] * batches[-1]
+                                         + error * n) / total
+            merged["epoch"][-1], merged["seconds"][-1], batches[-1] = epoch, seconds, total
+        else:
+            for key, value in (("epoch", epoch), ("train_error", error), ("seconds", seconds)):
+                merged[key].append(value)
+            batches.append(n)
+    return {**record, "history": {**h, **merged}}
 
 
 def reached(history: dict, target: float = TARGET, key: str = "epoch") -> float | None:
