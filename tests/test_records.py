@@ -295,3 +295,18 @@ def test_figure1_block(tmp_path):
                           "reach 25% training error (95% interval 2.0 to 2.0, 2 seeds); ReLU "
                           "is faster, but by less than the paper's 6x, which lies above the "
                           "interval.")
+
+
+def test_overfit_block_reads_its_own_folder_and_family(tmp_path):
+    spec = records.SCORECARD_OVERFIT
+    assert "--regime overfit" in spec[2]
+    assert "no records yet" in records.overfit_block(tmp_path, spec)
+    for row, seeds in synthetic_scorecard().items():
+        for seed, record in seeds.items():
+            record["config"]["data"]["train_size"] = 10_000
+            write(tmp_path / spec[0] / row / f"seed{seed}", record)
+    block = records.overfit_block(tmp_path, spec)
+    assert "10,000 training images" in block and "`data/records/quick-cpu/overfit/" in block
+    # this regime's family: the top-1 of no_lrn and no_overlap (no gap rows here)
+    assert "own family of 2 comparisons" in block
+    assert "| no_lrn |" in block and "validation top-1, change over the last" in block
