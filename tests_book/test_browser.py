@@ -494,11 +494,9 @@ OVERFLOW = """() => {
 }"""
 
 
-# Known, not fixed yet (issue 24): found by this test at 752 px. They are xfail without
-# strict, so a fix shows as XPASS; remove the page from here once it passes.
-KNOWN_OVERFLOW = {
-    "10_feature_maps": "the feature-map explorer's panel scrolls by 4 px",
-}
+# Pages with a known overflow not fixed yet, {page: what}: xfail without strict, so that a
+# fix shows as XPASS; remove the page from here once it passes. None today.
+KNOWN_OVERFLOW: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("page", [
