@@ -201,16 +201,22 @@ def ablations_block(records: Path = RECORDS, spec: tuple = ABLATIONS) -> str:
     return head + "\n\n" + table(found)
 
 
+def _where_recorded(runs: dict[str, dict[int, dict]]) -> tuple[list[dict], list[str], dict]:
+    """A scorecard's records, the devices they ran on, and the config its caption shows
+    (the baseline's first run, or any run while the baseline has none)."""
+    every = [r for seeds in runs.values() for r in seeds.values()]
+    base = runs.get("baseline", {})
+    config = next(iter(base.values()) if base else iter(every))["config"]
+    return every, sorted({r["device"] for r in every}), config
+
+
 def scorecard_block(records: Path = RECORDS, spec: tuple = SCORECARD_CPU) -> str:
     folder, profile, command = spec
     runs = load_seeds(records / folder)
     if not runs:
         return (f"(no scorecard records yet in `data/records/{folder}/`; `{command}` "
                 f"makes them)")
-    every = [r for seeds in runs.values() for r in seeds.values()]
-    devices = sorted({r["device"] for r in every})
-    base = runs.get("baseline", {})
-    config = next(iter(base.values()) if base else iter(every))["config"]
+    every, devices, config = _where_recorded(runs)
     head = (f"Profile {profile} ({_setting(config)}), recorded on {', '.join(devices)} by "
             f"`{command}`; the records are in `data/records/{folder}/<row>/seed<s>/`. A row's "
             f"seed-s run is paired with the baseline's seed-s run (same initial weights where "
@@ -263,10 +269,7 @@ def overfit_block(records: Path = RECORDS, spec: tuple = SCORECARD_OVERFIT) -> s
     if not runs:
         return (f"(no records yet in `data/records/{folder}/`; `{command}` makes them, "
                 f"hours on a CPU)")
-    every = [r for seeds in runs.values() for r in seeds.values()]
-    devices = sorted({r["device"] for r in every})
-    base = runs.get("baseline", {})
-    config = next(iter(base.values()) if base else iter(every))["config"]
+    _, devices, config = _where_recorded(runs)
     head = (f"Profile {profile} ({_setting(config)}, {config['data']['train_size']:,} "
             f"training images), recorded on {', '.join(devices)} by `{command}`; the records "
             f"are in `data/records/{folder}/<row>/seed<s>/`. Every row is paired with this "
