@@ -169,3 +169,5 @@ def test_said_and_overfitting_put_the_records_in_words():
                                           "mode, a gap of 9.0 points to test top-1 (mean "
                                           "over 3 seeds)")
     assert evidence.overfitting(runs, "no_lrn") == evidence.NO_RECORDS
+    one = {"baseline": {0: run(0.70, 0.80)}}
+    assert evidence.overfitting(one).endswith("test top-1 (one seed)")

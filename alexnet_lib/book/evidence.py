@@ -192,7 +192,12 @@ def overfitting(runs: dict[str, dict[int, dict]], row: str = "baseline") -> str:
     train = statistics.fmean(r["test"]["train_top1"] for r in records)
     return (f"{100 * train:.1f}% on its own training images in evaluation mode, a gap "
             f"of {100 * statistics.fmean(gap(r) for r in records):.1f} points to test "
-            f"top-1 (mean over {len(records)} seeds)")
+            f"top-1 ({_over(len(records))})")
+
+
+def _over(n: int) -> str:
+    """'mean over 3 seeds', or 'one seed' where there is no mean to speak of."""
+    return "one seed" if n == 1 else f"mean over {n} seeds"
 
 
 def late_changes(runs: dict[str, dict[int, dict]], rows) -> str:
