@@ -103,6 +103,17 @@ def test_lrn_reading_follows_the_intervals(tmp_path, values, says):
     assert says in evidence.lrn_reading(_runs_from(tmp_path, values))
 
 
+def test_lrn_reading_gives_the_holm_verdicts_beside_the_plain_ones(tmp_path):
+    runs = _runs_from(tmp_path, {"baseline": BASE, "no_lrn": LOWER,
+                                 "lrn_constant": [0.81, 0.78, 0.80]})
+    text = evidence.lrn_reading(runs)
+    # two comparisons in the family: no_lrn's constant -2.00 survives, lrn_constant's not
+    assert text.endswith("(after Holm's correction over the scorecard's family: `no_lrn` "
+                         "lower than baseline, `lrn_constant` not resolved at this scale)")
+    alone = _runs_from(tmp_path / "one", {"baseline": BASE})
+    assert "Holm" not in evidence.lrn_reading(alone)
+
+
 def test_lrn_reading_at_the_papers_scale_pairs_with_paper_scale(tmp_path):
     # paper_scale far below the baseline must not matter: the rows pair with paper_scale
     runs = _runs_from(tmp_path, {"baseline": BASE, "paper_scale": [0.70, 0.69, 0.71],

@@ -261,7 +261,22 @@ def lrn_reading(runs: dict[str, dict[int, dict]], scale: str = "standardized") -
     the normalization removed) says whether the normalization adds anything to the gain.
     Each is paired with its reference (the baseline, or ``paper_scale`` at the paper's
     scale). "Not resolved" is never read as "equal": it says what the records cannot show.
+    The reading uses each comparison's own interval; where ``no_lrn`` has one, the verdicts
+    after Holm's correction over the scorecard's family follow in brackets.
     """
+    text = _lrn_reading_alone(runs, scale)
+    off, gain = LRN_PAIRS[scale]
+    holm = family_verdicts(runs)
+    after = [f"`{row}` {holm[(row, 'single_top1')]}" for row in (off, gain)
+             if paired_difference(runs.get(row, {}), runs.get(reference(row), {}),
+                                  "single_top1")["p"] is not None]
+    if not after or not after[0].startswith(f"`{off}`"):
+        return text
+    return f"{text} (after Holm's correction over the scorecard's family: {', '.join(after)})"
+
+
+def _lrn_reading_alone(runs: dict[str, dict[int, dict]], scale: str) -> str:
+    """:func:`lrn_reading` from the plain intervals, without the Holm note."""
     off, gain = LRN_PAIRS[scale]
     reading = {}
     for row in (off, gain):
