@@ -190,14 +190,10 @@ def overfitting(runs: dict[str, dict[int, dict]], row: str = "baseline") -> str:
     if not records:
         return NO_RECORDS
     train = statistics.fmean(r["test"]["train_top1"] for r in records)
+    over = "one seed" if len(records) == 1 else f"mean over {len(records)} seeds"
     return (f"{100 * train:.1f}% on its own training images in evaluation mode, a gap "
             f"of {100 * statistics.fmean(gap(r) for r in records):.1f} points to test "
-            f"top-1 ({_over(len(records))})")
-
-
-def _over(n: int) -> str:
-    """'mean over 3 seeds', or 'one seed' where there is no mean to speak of."""
-    return "one seed" if n == 1 else f"mean over {n} seeds"
+            f"top-1 ({over})")
 
 
 def late_changes(runs: dict[str, dict[int, dict]], rows) -> str:
@@ -264,24 +260,22 @@ def lrn_reading(runs: dict[str, dict[int, dict]], scale: str = "standardized") -
     The reading uses each comparison's own interval; where ``no_lrn`` has one, the verdicts
     after Holm's correction over the scorecard's family follow in brackets.
     """
-    text = _lrn_reading_alone(runs, scale)
     off, gain = LRN_PAIRS[scale]
-    holm = family_verdicts(runs)
-    after = [f"`{row}` {holm[(row, 'single_top1')]}" for row in (off, gain)
-             if paired_difference(runs.get(row, {}), runs.get(reference(row), {}),
-                                  "single_top1")["p"] is not None]
-    if not after or not after[0].startswith(f"`{off}`"):
+    diffs = {row: paired_difference(runs.get(row, {}), runs.get(reference(row), {}),
+                                    "single_top1") for row in (off, gain)}
+    text = _lrn_reading_alone(diffs, off, gain, scale)
+    if diffs[off]["p"] is None:  # no interval for LRN off: nothing to correct
         return text
-    return f"{text} (after Holm's correction over the scorecard's family: {', '.join(after)})"
+    holm = family_verdicts(runs)
+    after = ", ".join(f"`{row}` {holm[(row, 'single_top1')]}" for row in (off, gain)
+                      if diffs[row]["p"] is not None)
+    return f"{text} (after Holm's correction over the scorecard's family: {after})"
 
 
-def _lrn_reading_alone(runs: dict[str, dict[int, dict]], scale: str) -> str:
-    """:func:`lrn_reading` from the plain intervals, without the Holm note."""
-    off, gain = LRN_PAIRS[scale]
-    reading = {}
-    for row in (off, gain):
-        d = paired_difference(runs.get(row, {}), runs.get(reference(row), {}), "single_top1")
-        reading[row] = (outcome(d, IDEAS[row][2]), points(d))
+def _lrn_reading_alone(diffs: dict[str, dict], off: str, gain: str, scale: str) -> str:
+    """:func:`lrn_reading` from the plain intervals (``diffs``: each row's paired
+    difference from its reference), without the Holm note."""
+    reading = {row: (outcome(d, IDEAS[row][2]), points(d)) for row, d in diffs.items()}
     (off_outcome, off_points), (gain_outcome, gain_points) = reading[off], reading[gain]
     where = f"{scale} inputs"
     if off_outcome in (NO_RECORDS, TOO_FEW):
