@@ -282,6 +282,20 @@ def overfit_block(records: Path = RECORDS, spec: tuple = SCORECARD_OVERFIT) -> s
     return (head + "\n\n" + scorecard(runs) + "\n\n" + gap_table(runs))
 
 
+def schedule_block(records: Path = RECORDS) -> str:
+    """The overfitting regime's baseline and no_dropout at 40, 80 and 160 epochs: whether
+    80 epochs were long enough, and dropout's "doubles the number of iterations"."""
+    from alexnet_lib.book import convergence
+
+    schedules = convergence.load(records)
+    missing = convergence.missing_command(schedules)
+    if not schedules:
+        return f"(no records yet; {missing} make them)"
+    text = (convergence.summary(schedules) + "\n\nVerdict on \"roughly doubles the number "
+            "of iterations required to converge\": " + convergence.verdict(schedules) + ".")
+    return text + (f"\n\nStill to run: `{missing}`." if missing else "")
+
+
 def pipeline_block(records: Path = RECORDS) -> str:
     lines = ["| setting | library `DeviceLoader` | `DataLoader` + PIL transforms | ratio |",
              "| --- | --- | --- | --- |"]
@@ -327,7 +341,7 @@ BLOCKS = {"profiles": profiles_block, "results": results_block,
           "cpu_speed": cpu_speed_block,
           "ablations_cpu": lambda: ablations_block(spec=ABLATIONS_CPU),
           "scorecard_cpu": scorecard_block, "scorecard_overfit": overfit_block,
-          "figure1": figure1_block}
+          "figure1": figure1_block, "schedule_overfit": schedule_block}
 BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end: \2 -->)", re.DOTALL)
 
 
