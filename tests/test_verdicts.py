@@ -60,6 +60,15 @@ def test_find_scorecards_lists_every_folder_with_baseline_seeds(records):
     assert verdicts.find_scorecards(records / "missing") == {}
 
 
+def test_the_schedule_length_checks_are_not_scorecards(records):
+    from alexnet_lib.book.convergence import SCHEDULE_FOLDERS
+
+    for folder in SCHEDULE_FOLDERS.values():
+        write(records / folder, {"baseline": [(0.7, 0.9)], "no_dropout": [(0.7, 0.95)]})
+    assert list(verdicts.find_scorecards(records)) == ["quick-cpu/scorecard",
+                                                       "quick-cpu/overfit"]
+
+
 def test_describe_regime_reads_the_baselines_record(records):
     runs = verdicts.load_scorecards(records)["quick-cpu/scorecard"]
     assert verdicts.describe_regime(runs) == (

@@ -22,12 +22,24 @@ from itertools import pairwise
 from pathlib import Path
 
 from ..errors import UserError
-from .scorecard import UNRESOLVED, load_runs, paired_difference, records_folder
+from .ablations import REGIMES
+from .scorecard import (
+    REGIME_FOLDERS,
+    UNRESOLVED,
+    load_runs,
+    paired_difference,
+    records_folder,
+)
 
-# schedule length in epochs -> its records inside the records folder (<row>/seed<s>/)
-SCHEDULE_FOLDERS = {40: Path("quick-cpu") / "overfit-40ep",
-                    80: Path("quick-cpu") / "overfit",
-                    160: Path("quick-cpu") / "overfit-160ep"}
+# schedule length in epochs -> its records inside the records folder (<row>/seed<s>/):
+# the regime's own scorecard at its length, and half and twice that length beside it
+REGIME_EPOCHS = REGIMES["overfit"]["recipe.epochs"]
+SCHEDULE_FOLDERS = {REGIME_EPOCHS // 2: Path("quick-cpu") / f"overfit-{REGIME_EPOCHS // 2}ep",
+                    REGIME_EPOCHS: REGIME_FOLDERS["overfit"],
+                    2 * REGIME_EPOCHS: Path("quick-cpu") / f"overfit-{2 * REGIME_EPOCHS}ep"}
+# the folders that are only this check, not scorecards of their own (two rows each):
+# alexnet_lib.book.verdicts.find_scorecards leaves them out
+SCHEDULE_CHECKS = frozenset(f for e, f in SCHEDULE_FOLDERS.items() if e != REGIME_EPOCHS)
 ROWS = ("baseline", "no_dropout")
 LABELS = {"baseline": "dropout 0.5 (baseline)", "no_dropout": "no dropout"}
 COMMAND = ("python benchmarks/ablations.py --profile quick --regime overfit --epochs {epochs} "

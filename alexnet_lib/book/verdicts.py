@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .ablations import reference
+from .convergence import SCHEDULE_CHECKS
 from .evidence import FAMILY, IDEAS, LRN_PAIRS, load
 from .scorecard import (
     SCORECARD_IN_RECORDS,
@@ -42,14 +43,17 @@ def find_scorecards(records: str | Path | None = None) -> dict[str, Path]:
     """``{label: folder}`` for every scorecard in the records folder
     (:func:`~alexnet_lib.book.scorecard.records_folder`): a folder holding
     ``baseline/seed<s>/history.json``, labelled by its path inside the records folder
-    ("quick-cpu/scorecard"). The CPU scorecard comes first, the others in path order.
-    Empty when there is no records folder."""
+    ("quick-cpu/scorecard"), except the overfitting regime's runs at other schedule
+    lengths (:data:`~alexnet_lib.book.convergence.SCHEDULE_CHECKS`: two rows, read by
+    :mod:`~alexnet_lib.book.convergence`). The CPU scorecard comes first, the others in
+    path order. Empty when there is no records folder."""
     try:
         root = records_folder(records)
     except UserError:
         return {}
     found = {p.parent.parent.parent for p in root.glob("**/baseline/seed*/history.json")
              if p.parent.name.removeprefix("seed").isdigit()}
+    found -= {root / f for f in SCHEDULE_CHECKS}  # chapter 6's schedule lengths
     order = sorted(found, key=lambda f: (f != root / SCORECARD_IN_RECORDS, str(f)))
     return {f.relative_to(root).as_posix(): f for f in order}
 
