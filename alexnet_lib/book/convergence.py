@@ -111,20 +111,28 @@ def verdict(schedules: dict) -> str:
     """The paper's "roughly doubles the number of iterations required to converge", read
     from :func:`converged_by` for the baseline (dropout) and ``no_dropout``: HELD when the
     dropout network needs twice the epochs or more, NOT_SEEN when both converge by the
-    same length, OTHER_WAY when the network without dropout needs longer, NOT_SETTLED or
-    TOO_FEW otherwise; with the lengths in words."""
+    same length (or dropout's is longer by less than twice), OTHER_WAY when the network
+    without dropout needs longer, with the lengths in words. A row still gaining at the
+    longest length needs more than it, which can still decide: NOT_SETTLED only when it
+    cannot, TOO_FEW without the records."""
     with_dropout, why = converged_by(schedules, "baseline")
     without, why_not = converged_by(schedules, "no_dropout")
     longest = max(schedules, default=None)
     if TOO_FEW in (why, why_not):
         return (f"{TOO_FEW}: each length needs both rows with at least two paired seeds "
                 f"(lengths recorded: {', '.join(map(str, sorted(schedules))) or 'none'})")
-    if why or why_not:
-        still = [LABELS[r] for r, w in (("baseline", why), ("no_dropout", why_not)) if w]
-        return (f"{NOT_SETTLED}: {' and '.join(still)} still gained at {longest} epochs, "
-                f"the longest schedule run")
-    said = (f"with dropout converged by {with_dropout} epochs, without it by {without} "
-            f"(final validation top-1, 95% intervals over paired seeds)")
+    how = "(final validation top-1, 95% intervals over paired seeds)"
+    if why and why_not:
+        return (f"{NOT_SETTLED}: with and without dropout, both still gained at {longest} "
+                f"epochs, the longest schedule run")
+    if why_not:  # dropout converged, the network without it still gaining at the end
+        return (f"{OTHER_WAY}: with dropout converged by {with_dropout} epochs, without it "
+                f"still gained at {longest}, the longest schedule run {how}")
+    if why:  # the network without dropout converged, dropout still gaining at the end
+        said = (f"with dropout still gained at {longest} epochs, the longest schedule "
+                f"run, without it converged by {without} {how}")
+        return f"{HELD}: {said}" if longest >= 2 * without else f"{NOT_SETTLED}: {said}"
+    said = f"with dropout converged by {with_dropout} epochs, without it by {without} {how}"
     if with_dropout >= 2 * without:
         return f"{HELD}: {said}"
     if with_dropout == without:
