@@ -147,3 +147,15 @@ def test_without_a_records_folder_a_chapter_shows_no_records(tmp_path, monkeypat
     assert convergence.load() == {}
     with pytest.raises(Exception, match="no records folder"):
         convergence.load(tmp_path / "absent")
+
+
+def test_dropout_at_each_length_pairs_the_rows_within_a_length(doubling):
+    lines = convergence.dropout_at_each_length(doubling).splitlines()
+    assert [line.split(" epochs")[0].strip() for line in lines] == ["40", "80", "160"]
+    # the records written here differ only in validation top-1: no gap, no top-1 change
+    assert lines[0] == (" 40 epochs, no dropout minus dropout: train - test gap +0.00 "
+                        "(+0.00 to +0.00; n = 3) points: not resolved at this scale; test "
+                        "top-1 +0.00 (+0.00 to +0.00; n = 3) points: not resolved at this "
+                        "scale")
+    assert convergence.dropout_difference(doubling, 80, "single_top1")["n"] == 3
+    assert convergence.dropout_said({}, 80) == "n/a points: no paired seed"

@@ -292,7 +292,10 @@ def schedule_block(records: Path = RECORDS) -> str:
     if not schedules:
         return f"(no records yet; {missing} make them)"
     text = (convergence.summary(schedules) + "\n\nVerdict on \"roughly doubles the number "
-            "of iterations required to converge\": " + convergence.verdict(schedules) + ".")
+            "of iterations required to converge\": " + convergence.verdict(schedules) + "."
+            "\n\nThe regime's dropout comparison at each length (paired over seeds):\n\n"
+            + "\n".join(f"- {line.strip()}" for line in
+                        convergence.dropout_at_each_length(schedules).splitlines()))
     return text + (f"\n\nStill to run: `{missing}`." if missing else "")
 
 

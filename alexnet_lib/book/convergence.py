@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .ablations import REGIMES
+from .evidence import MEASURES, points
 from .scorecard import (
     REGIME_FOLDERS,
     UNRESOLVED,
@@ -30,6 +31,7 @@ from .scorecard import (
     paired_difference,
     records_folder,
 )
+from .scorecard import verdict as paired_verdict
 
 # schedule length in epochs -> its records inside the records folder (<row>/seed<s>/):
 # the regime's own scorecard at its length, and half and twice that length beside it
@@ -158,6 +160,32 @@ def gains(schedules: dict) -> str:
         lines.append(f"still to run, from the repository's root: "
                      f"{missing_command(schedules)}")
     return "\n".join(lines)
+
+
+def dropout_difference(schedules: dict, epochs: int, key: str = "gap") -> dict:
+    """No dropout minus dropout at one length, paired over seeds
+    (:func:`~alexnet_lib.book.scorecard.paired_difference`): ``key`` "gap" or a field of
+    the records' ``test``."""
+    runs = schedules.get(epochs, {})
+    return paired_difference(runs.get("no_dropout", {}), runs.get("baseline", {}), key)
+
+
+def dropout_said(schedules: dict, epochs: int, key: str = "gap") -> str:
+    """:func:`dropout_difference` in words: "+3.65 (+3.35 to +3.96; n = 3) points: higher
+    than baseline"."""
+    d = dropout_difference(schedules, epochs, key)
+    return f"{points(d)} points: {paired_verdict(d)}"
+
+
+def dropout_at_each_length(schedules: dict) -> str:
+    """No dropout minus dropout at each length, on the train - test gap and on test top-1
+    (:func:`dropout_said`): whether the regime's verdicts depend on the length its rows
+    are scored at."""
+    return "\n".join(
+        f"{epochs:>3} epochs, no dropout minus dropout: " + "; ".join(
+            f"{MEASURES[key]} {dropout_said(schedules, epochs, key)}"
+            for key in ("gap", "single_top1"))
+        for epochs in sorted(schedules))
 
 
 def gain_said(schedules: dict, row: str, short: int, long: int) -> str:
