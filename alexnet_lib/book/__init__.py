@@ -9,7 +9,8 @@ response), ``viz`` (pictures, curves, filters, feature maps, confusion, the LRN 
 ``scorecard_plot`` (forest plots), ``evidence`` (what the chapters print from it),
 ``verdicts`` (chapter 12's tables and ending), ``record_curves`` (recorded runs over
 epochs), ``demo_reading`` (a live run read against the records), ``figure1`` (Figure 1's
-records), ``glue`` (numbers for the prose), ``widgets`` (the explorers), ``two_tower``
+records), ``convergence`` (the overfitting regime at three schedule lengths), ``glue``
+(numbers for the prose), ``widgets`` (the explorers), ``two_tower``
 (the paper's two-GPU split) and ``parallel_plot`` (model against data parallelism).
 
 This file holds what every chapter calls first and last: say how it runs, then how long it
